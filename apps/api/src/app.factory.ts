@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { RequestMethod, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { pinoHttp } from 'pino-http';
+import { AppModule } from './app.module.js';
+import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
+import type { AppConfig } from './config/env.js';
+import { APP_VERSION } from './version.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export interface CreatedApp {
+  app: INestApplication;
+  logger: Logger;
+}
+
+/** Builds the HTTP app (not listening yet); shared by main and the tests so both run the same wiring. */
+export async function createApp(config: AppConfig, logger: Logger = createLogger(config.logLevel)): Promise<CreatedApp> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
+    logger: new NestPinoLogger(logger),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: '1mb' });
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId(req: IncomingMessage, res) {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/api/health' },
+    }),
+  );
+  app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
+  app.enableShutdownHooks();
+
+  const openapi = new DocumentBuilder()
+    .setTitle('edgefleet API')
+    .setDescription('Model registry, compression pipelines, devices and rollouts')
+    .setVersion(APP_VERSION)
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'api/docs/openapi.json' });
+  return { app, logger };
+}

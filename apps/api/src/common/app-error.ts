@@ -1,0 +1,37 @@
+import { ErrorCode } from '@edgefleet/contracts';
+
+/** A domain error with a stable code; the exception filter turns the code into an HTTP status. */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  [ErrorCode.ValidationFailed]: 400,
+  [ErrorCode.UploadMalformed]: 400,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.ModelNotFound]: 404,
+  [ErrorCode.VersionNotFound]: 404,
+  [ErrorCode.ArtifactNotFound]: 404,
+  [ErrorCode.DatasetNotFound]: 404,
+  [ErrorCode.ModelNameTaken]: 409,
+  [ErrorCode.VersionLabelTaken]: 409,
+  [ErrorCode.DatasetNameTaken]: 409,
+  [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.RangeNotSatisfiable]: 416,
+  [ErrorCode.ModelNotOnnx]: 422,
+  [ErrorCode.ModelRuntimeRejected]: 422,
+  [ErrorCode.DatasetInvalid]: 422,
+  [ErrorCode.DatasetMismatch]: 422,
+  [ErrorCode.Internal]: 500,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS_BY_CODE[code] ?? 500;
+}

@@ -1,0 +1,36 @@
+/**
+ * Stable error codes. Callers (API, CLI) branch on `code`, never on message text, so codes are
+ * part of the public contract: add new ones, don't rename.
+ */
+export type CompressErrorCode =
+  | 'model/not_onnx'
+  | 'model/runtime_rejected'
+  | 'model/external_data_unsupported'
+  | 'model/external_data_invalid'
+  | 'dataset/invalid'
+  | 'dataset/mismatch'
+  | 'io/read_failed';
+
+/** Which part of the package raised the error; it prefixes the message (`compress/<scope>: ...`). */
+export type CompressErrorScope = 'load' | 'inspect' | 'npz' | 'dataset';
+
+export class CompressError extends Error {
+  override readonly name = 'CompressError';
+
+  constructor(
+    readonly code: CompressErrorCode,
+    scope: CompressErrorScope,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`compress/${scope}: ${detail}`, options);
+  }
+}
+
+export function isCompressError(err: unknown, code?: CompressErrorCode): err is CompressError {
+  return err instanceof CompressError && (code === undefined || err.code === code);
+}
+
+export function describeCause(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

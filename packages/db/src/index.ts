@@ -1,0 +1,15 @@
+export { createPrismaClient, type PrismaClientOptions } from './prisma-client.js';
+export { PrismaErrorCode, isPrismaError } from './prisma-errors.js';
+export { DEFAULT_ORG_ID } from './seed-ids.js';
+export { Prisma, PrismaClient } from '@prisma/client';
+export type {
+  Artifact,
+  ArtifactFormat,
+  ArtifactKind,
+  Dataset,
+  DatasetPurpose,
+  Model,
+  ModelVersion,
+  Organization,
+  VersionStatus,
+} from '@prisma/client';
