@@ -48,7 +48,7 @@ export async function receiveMultipartUpload(
       limits: { files: 1, fileSize: maxBytes, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES },
     });
   } catch (err) {
-    req.resume();
+    await drainRequest(req);
     throw new AppError(ErrorCode.UploadMalformed, `expected a multipart/form-data body: ${(err as Error).message}`);
   }
 
@@ -111,8 +111,22 @@ export async function receiveMultipartUpload(
     return { file, fields, discard };
   } catch (err) {
     req.unpipe(bb);
-    req.resume();
+    await drainRequest(req);
     await discard();
     throw err;
   }
+}
+
+/**
+ * Reads and discards the rest of a request body. Answering before the client has finished sending
+ * makes it see EPIPE/ECONNRESET instead of our error response, so rejections wait for the body first.
+ */
+export function drainRequest(req: Readable): Promise<void> {
+  if (req.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    req.on('end', resolve);
+    req.on('close', resolve);
+    req.on('error', () => resolve());
+    req.resume();
+  });
 }

@@ -11,7 +11,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/env.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { ModelsService } from '../models/models.service.js';
-import { receiveMultipartUpload } from '../uploads/multipart-upload.js';
+import { drainRequest, receiveMultipartUpload } from '../uploads/multipart-upload.js';
 import { mapVersion } from './version.mapper.js';
 
 type IncomingUpload = Readable & { headers: Record<string, string | string[] | undefined> };
@@ -33,7 +33,7 @@ export class VersionsService {
     try {
       await this.models.assertExists(orgId, modelId);
     } catch (err) {
-      req.resume();
+      await drainRequest(req);
       throw err;
     }
     const upload = await receiveMultipartUpload(req, { tmpDir: path.join(this.config.dataDir, 'tmp'), maxBytes: this.config.uploads.maxBytes });
