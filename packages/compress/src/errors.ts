@@ -7,12 +7,16 @@ export type CompressErrorCode =
   | 'model/runtime_rejected'
   | 'model/external_data_unsupported'
   | 'model/external_data_invalid'
+  | 'model/unsupported'
+  | 'model/invalid_graph'
+  | 'pass/refused'
+  | 'pass/invalid_options'
   | 'dataset/invalid'
   | 'dataset/mismatch'
   | 'io/read_failed';
 
 /** Which part of the package raised the error; it prefixes the message (`compress/<scope>: ...`). */
-export type CompressErrorScope = 'load' | 'inspect' | 'npz' | 'dataset';
+export type CompressErrorScope = 'load' | 'inspect' | 'npz' | 'dataset' | 'ir' | 'optimize' | 'fp16' | 'quantize' | 'prune' | 'profile' | 'cli';
 
 export class CompressError extends Error {
   override readonly name = 'CompressError';

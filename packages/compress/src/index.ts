@@ -12,3 +12,21 @@ export {
   type DatasetArray,
   type DatasetValidation,
 } from './data/validate-dataset.js';
+export { GraphIndex, topologicalOrder, graphProblems, sortGraphInPlace, removeUnusedInitializers } from './ir/graph.js';
+export {
+  readTensor,
+  readFloat32,
+  readIntegers,
+  makeTensor,
+  float32ToFloat16Bits,
+  float16BitsToNumber,
+  float16BitsToFloat32,
+  float32ArrayToFloat16,
+  FLOAT16_MAX,
+  type TensorData,
+  type TensorArray,
+  type SupportedDataType,
+} from './ir/tensor-data.js';
+export { attrInt, attrInts, attrFloat, attrString, findAttribute, setAttribute, attr } from './ir/attributes.js';
+export { readModelFile, writeFileAtomic, writeModelFile, toModelProto } from './ir/model-file.js';
+export type { PassReport, PassResult } from './passes/pass-result.js';
