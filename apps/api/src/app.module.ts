@@ -10,7 +10,9 @@ import { DatasetsModule } from './datasets/datasets.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ModelsModule } from './models/models.module.js';
+import { ProfilesModule } from './profiles/profiles.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SigningModule } from './signing/signing.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { VersionsModule } from './versions/versions.module.js';
 
@@ -25,12 +27,14 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         StorageModule,
+        SigningModule,
         MetricsModule,
         HealthModule,
         ArtifactsModule,
         ModelsModule,
         VersionsModule,
         DatasetsModule,
+        ProfilesModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -42,6 +42,14 @@ describe('platform endpoints', () => {
     await sut.http.get('/api/docs').expect(200).expect('content-type', /html/);
   });
 
+  it('publishes the artifact-signing public key', async () => {
+    const res = await sut.http.get('/api/keys/artifact-signing').expect(200);
+    expect(res.body.algorithm).toBe('ed25519');
+    expect(res.body.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    const again = await sut.http.get('/api/keys/artifact-signing').expect(200);
+    expect(again.body).toEqual(res.body);
+  });
+
   it('answers unknown routes with a coded 404', async () => {
     const res = await sut.http.get('/api/nope').expect(404);
     expect(res.body.error).toBe('request/not_found');

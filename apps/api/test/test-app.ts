@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createPrismaClient, type PrismaClient } from '@edgefleet/db';
 import { pino } from 'pino';
 import supertest from 'supertest';
+import { inject } from 'vitest';
 import { createApp } from '../src/app.factory.js';
 import { type AppConfig, loadConfig } from '../src/config/env.js';
 import { createTestDatabase } from './test-db.js';
@@ -35,7 +36,7 @@ async function listFiles(dir: string): Promise<string[]> {
 
 /** Boots the real app on its own database and data directory; no service is mocked. */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase(inject('templateDatabase'));
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'edgefleet-test-'));
   const config = loadConfig({
     NODE_ENV: 'test',

@@ -24,12 +24,23 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
   }
 }
 
-export const TEMPLATE_DB = 'edgefleet_test_template';
+/**
+ * Test databases are named `edgefleet_test_<unix seconds>_<random>`, so a run can tell its own from
+ * another concurrent run's, and sweep only leftovers old enough to be from a crashed run.
+ */
+export function testDatabaseName(): string {
+  return `edgefleet_test_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
+}
+
+export function testDatabaseAgeSeconds(name: string): number | null {
+  const match = /^edgefleet_test_(\d+)_[0-9a-f]+$/.exec(name);
+  return match ? Date.now() / 1000 - Number(match[1]) : null;
+}
 
 /** A fresh database cloned from the migrated template; cheap (a file copy), isolated per test file. */
-export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const name = `edgefleet_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`));
+export async function createTestDatabase(template: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = testDatabaseName();
+  await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
   return {
     name,
     url: databaseUrl(name),

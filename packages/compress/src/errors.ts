@@ -13,10 +13,14 @@ export type CompressErrorCode =
   | 'pass/invalid_options'
   | 'dataset/invalid'
   | 'dataset/mismatch'
-  | 'io/read_failed';
+  | 'io/read_failed'
+  | 'eval/invalid_options'
+  | 'eval/unsupported_model'
+  | 'eval/reference_mismatch'
+  | 'eval/run_failed';
 
 /** Which part of the package raised the error; it prefixes the message (`compress/<scope>: ...`). */
-export type CompressErrorScope = 'load' | 'inspect' | 'npz' | 'dataset' | 'ir' | 'optimize' | 'fp16' | 'quantize' | 'prune' | 'profile' | 'cli';
+export type CompressErrorScope = 'load' | 'inspect' | 'npz' | 'dataset' | 'ir' | 'optimize' | 'fp16' | 'quantize' | 'prune' | 'profile' | 'cli' | 'eval';
 
 export class CompressError extends Error {
   override readonly name = 'CompressError';

@@ -30,3 +30,6 @@ export {
 export { attrInt, attrInts, attrFloat, attrString, findAttribute, setAttribute, attr } from './ir/attributes.js';
 export { readModelFile, writeFileAtomic, writeModelFile, toModelProto } from './ir/model-file.js';
 export type { PassReport, PassResult } from './passes/pass-result.js';
+export { BUILTIN_PROFILES, builtinProfile, type HardwareProfile, type AccuracyBudget, type Precision } from './profiles/hardware-profile.js';
+export { paretoFront, type ParetoPoint } from './profiles/pareto.js';
+export * from './eval/index.js';

@@ -28,6 +28,9 @@ export const ErrorCode = {
   DatasetInvalid: 'dataset/invalid',
   DatasetMismatch: 'dataset/mismatch',
   RangeNotSatisfiable: 'download/range_not_satisfiable',
+  ProfileNotFound: 'profile/not_found',
+  ProfileSlugTaken: 'profile/slug_taken',
+  ProfileInUse: 'profile/in_use',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -5,3 +5,5 @@ export * from './models.js';
 export * from './versions.js';
 export * from './datasets.js';
 export * from './health.js';
+export * from './profiles.js';
+export * from './manifest.js';

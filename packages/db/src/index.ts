@@ -8,6 +8,7 @@ export type {
   ArtifactKind,
   Dataset,
   DatasetPurpose,
+  HardwareProfile,
   Model,
   ModelVersion,
   Organization,

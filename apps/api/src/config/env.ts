@@ -26,6 +26,8 @@ const EnvSchema = z
     S3_ENDPOINT: z.string().url().optional(),
     S3_ACCESS_KEY_ID: z.string().optional(),
     S3_SECRET_ACCESS_KEY: z.string().optional(),
+    /** PEM (PKCS#8) of the ed25519 artifact-signing key; generated into DATA_DIR/keys when unset. Sensitive. */
+    ARTIFACT_SIGNING_KEY: z.string().optional(),
     S3_FORCE_PATH_STYLE: z
       .enum(['true', 'false'])
       .default('true')
@@ -46,6 +48,7 @@ export interface AppConfig {
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   uploads: { maxBytes: number };
+  signing: { pem?: string; file: string };
   storage:
     | { kind: 'local'; root: string }
     | { kind: 's3'; bucket: string; region: string; endpoint?: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
@@ -76,6 +79,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     dataDir,
     logLevel: e.LOG_LEVEL,
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES },
+    signing: { pem: e.ARTIFACT_SIGNING_KEY, file: path.join(dataDir, 'keys', 'artifact-signing.pem') },
     storage:
       e.STORAGE === 's3'
         ? {
