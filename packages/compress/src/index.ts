@@ -33,3 +33,7 @@ export type { PassReport, PassResult } from './passes/pass-result.js';
 export { BUILTIN_PROFILES, builtinProfile, type HardwareProfile, type AccuracyBudget, type Precision } from './profiles/hardware-profile.js';
 export { paretoFront, type ParetoPoint } from './profiles/pareto.js';
 export * from './eval/index.js';
+export { optimize, type OptimizeOptions, type OptimizationLevel } from './passes/optimize.js';
+export { toFloat16, DEFAULT_FLOAT32_OPS, type Float16Options } from './passes/fp16.js';
+export * from './passes/prune/index.js';
+export * from './passes/quantize/index.js';
