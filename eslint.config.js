@@ -13,7 +13,7 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
       // Packages are imported through their entry point only.
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@edgefleet/*/*'], message: 'import the package entry point' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@edgefleet/*/*', '!@edgefleet/platform/testing'], message: 'import the package entry point' }] }],
     },
   },
   {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentKey } from '../src/storage/artifact-storage.js';
-import { startS3Server, type TestS3Server } from './s3-server.js';
+import { contentKey } from '@edgefleet/platform';
+import { startS3Server, type TestS3Server } from '@edgefleet/platform/testing';
 import { createTestApp, fixture, type TestApp } from './test-app.js';
 
 const LENET = fixture('models/mnist-lenet5/model.onnx');

@@ -4,7 +4,8 @@ import type { Artifact, ArtifactFormat, ArtifactKind, Prisma } from '@edgefleet/
 import { AppError } from '../common/app-error.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { ARTIFACT_STORAGE, type ArtifactStorage, contentKey } from '../storage/artifact-storage.js';
+import { type ArtifactStorage, contentKey } from '@edgefleet/platform';
+import { ARTIFACT_STORAGE } from '../storage/storage.module.js';
 import type { ReceivedFile } from '../uploads/multipart-upload.js';
 
 export function mapArtifact(a: Artifact): ArtifactDto {

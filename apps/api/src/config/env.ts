@@ -1,96 +1,31 @@
-import path from 'node:path';
+import { type PlatformConfig, PlatformEnvSchema, parseEnv, toPlatformConfig } from '@edgefleet/platform';
 import { z } from 'zod';
+
+export { ConfigError } from '@edgefleet/platform';
 
 const MiB = 1024 * 1024;
 
 /**
- * Every environment variable the API reads, with its default. Only this module reads `process.env`
- * (through `loadConfig(process.env)` in main); everything else receives the typed `AppConfig`.
+ * The API's environment: the platform's shared variables plus its own. Only this module reads
+ * `process.env` (through `loadConfig(process.env)` in main); everything else receives `AppConfig`.
  */
-const EnvSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    HOST: z.string().default('0.0.0.0'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
-      .default('postgresql://root@127.0.0.1:5432/edgefleet'),
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
-    DATA_DIR: z.string().min(1).default('./data'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * MiB),
-    STORAGE: z.enum(['local', 's3']).default('local'),
-    S3_BUCKET: z.string().optional(),
-    S3_REGION: z.string().default('us-east-1'),
-    S3_ENDPOINT: z.string().url().optional(),
-    S3_ACCESS_KEY_ID: z.string().optional(),
-    S3_SECRET_ACCESS_KEY: z.string().optional(),
-    /** PEM (PKCS#8) of the ed25519 artifact-signing key; generated into DATA_DIR/keys when unset. Sensitive. */
-    ARTIFACT_SIGNING_KEY: z.string().optional(),
-    S3_FORCE_PATH_STYLE: z
-      .enum(['true', 'false'])
-      .default('true')
-      .transform((v) => v === 'true'),
-  });
+const ApiEnvSchema = PlatformEnvSchema.extend({
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * MiB),
+});
 
-/** Requirements that depend on other variables; checked on the raw env so they are reported with the rest. */
-function conditionalProblems(env: Record<string, string | undefined>): string[] {
-  if (env.STORAGE !== 's3') return [];
-  return ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].filter((key) => !env[key]).map((key) => `${key}: required when STORAGE=s3`);
-}
-
-export interface AppConfig {
-  env: 'development' | 'production' | 'test';
+export interface AppConfig extends PlatformConfig {
   http: { host: string; port: number };
-  databaseUrl: string;
-  redisUrl: string;
-  dataDir: string;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   uploads: { maxBytes: number };
-  signing: { pem?: string; file: string };
-  storage:
-    | { kind: 'local'; root: string }
-    | { kind: 's3'; bucket: string; region: string; endpoint?: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
-}
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
 }
 
 /** Parses the environment once; throws a `ConfigError` listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const parsed = EnvSchema.safeParse(env);
-  const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`)),
-    ...conditionalProblems(env),
-  ];
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  const e = parsed.data;
-  const dataDir = path.resolve(e.DATA_DIR);
+  const e = parseEnv(ApiEnvSchema, env);
   return {
-    env: e.NODE_ENV,
+    ...toPlatformConfig(e),
     http: { host: e.HOST, port: e.PORT },
-    databaseUrl: e.DATABASE_URL,
-    redisUrl: e.REDIS_URL,
-    dataDir,
-    logLevel: e.LOG_LEVEL,
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES },
-    signing: { pem: e.ARTIFACT_SIGNING_KEY, file: path.join(dataDir, 'keys', 'artifact-signing.pem') },
-    storage:
-      e.STORAGE === 's3'
-        ? {
-            kind: 's3',
-            bucket: e.S3_BUCKET!,
-            region: e.S3_REGION,
-            endpoint: e.S3_ENDPOINT,
-            accessKeyId: e.S3_ACCESS_KEY_ID!,
-            secretAccessKey: e.S3_SECRET_ACCESS_KEY!,
-            forcePathStyle: e.S3_FORCE_PATH_STYLE,
-          }
-        : { kind: 'local', root: path.join(dataDir, 'artifacts') },
   };
 }

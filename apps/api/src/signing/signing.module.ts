@@ -4,7 +4,7 @@ import { SigningKeyDto } from '@edgefleet/contracts';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/env.js';
 import { toOpenApiSchema } from '../common/zod.js';
-import { SigningKey } from './signing-key.js';
+import { SigningKey } from '@edgefleet/platform';
 
 export const SIGNING_KEY = Symbol('SIGNING_KEY');
 

@@ -23,7 +23,6 @@ export interface ArtifactStorage {
   list(): AsyncIterable<string>;
 }
 
-export const ARTIFACT_STORAGE = Symbol('ARTIFACT_STORAGE');
 
 export function contentKey(sha256: string): string {
   return `sha256/${sha256.slice(0, 2)}/${sha256}`;

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type ArtifactStorage, contentKey } from '../src/storage/artifact-storage.js';
 import { LocalArtifactStorage } from '../src/storage/local-storage.js';
 import { S3ArtifactStorage } from '../src/storage/s3-storage.js';
-import { startS3Server, type TestS3Server } from './s3-server.js';
+import { startS3Server, type TestS3Server } from '../dist/testing/index.js';
 
 const keyOf = (bytes: Uint8Array) => contentKey(createHash('sha256').update(bytes).digest('hex'));
 const readAll = async (stream: Readable) => Buffer.concat(await stream.toArray());

@@ -4,9 +4,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { S3ArtifactStorage, type S3StorageOptions } from '../src/storage/s3-storage.js';
+import { S3ArtifactStorage, type S3StorageOptions } from '../storage/s3-storage.js';
 
-const SERVER_SCRIPT = fileURLToPath(new URL('./s3rver-process.mjs', import.meta.url));
+const SERVER_SCRIPT = fileURLToPath(new URL('./s3rver-process.js', import.meta.url));
 
 export interface TestS3Server {
   options: S3StorageOptions;
