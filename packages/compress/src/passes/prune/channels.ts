@@ -156,8 +156,13 @@ export async function pruneChannels(model: onnx.ModelProto, options: ChannelPrun
 
 /** Norm of each output channel's weights, or why the layer has no prunable output channels. */
 function outputChannelNorms(index: GraphIndex, node: onnx.INodeProto, norm: ChannelNorm): Float64Array | string {
-  const w = constantTensor(index, node.input?.[1] ?? '');
-  if (!w) return `${node.opType} weight is not a constant`;
+  const wName = node.input?.[1] ?? '';
+  const w = constantTensor(index, wName);
+  if (!w) {
+    // An initializer that is also a graph input (every initializer, before IR 4) is a default callers may override.
+    const overridable = index.initializer(wName) !== undefined;
+    return overridable ? `weight "${wName}" is also a graph input (callers may override it)` : `${node.opType} weight is not a constant`;
+  }
   if (w.dataType !== onnx.TensorProto.DataType.FLOAT && w.dataType !== onnx.TensorProto.DataType.FLOAT16 && w.dataType !== onnx.TensorProto.DataType.DOUBLE) {
     return `${node.opType} weight is not floating point`;
   }

@@ -6,6 +6,7 @@ import { cloneModelProto, encodeModelProto } from '../../ir/model-proto.js';
 import { onnx } from '../../ir/onnx.js';
 import { makeTensor, readFloat32 } from '../../ir/tensor-data.js';
 import { tensorDims } from '../../ir/tensors.js';
+import { constantWeightsToInitializers } from '../graph-edit.js';
 import type { PassResult } from '../pass-result.js';
 import { checkExclude, checkOps, nodeLabel, PRUNABLE_OPS, type PrunableOp } from './options.js';
 
@@ -62,6 +63,7 @@ export async function pruneUnstructured(model: onnx.ModelProto, options: Unstruc
 
   const out = cloneModelProto(model);
   const graph = (out.graph ??= onnx.GraphProto.create());
+  const movedConstants = constantWeightsToInitializers(out);
   const { weights, skipped } = findWeights(graph, ops, exclude);
   if (weights.length === 0) {
     throw new CompressError('pass/refused', 'prune', `no ${ops.join('/')} weight initializers to prune${skipped.length ? `: ${skipped.map((s) => `${s.node} (${s.reason})`).join('; ')}` : ''}`);
@@ -92,6 +94,7 @@ export async function pruneUnstructured(model: onnx.ModelProto, options: Unstruc
       changed: layers.filter((l, i) => l.zeros > countZeros(weights[i]!.values)).length,
       skipped,
       notes: [
+        ...(movedConstants > 0 ? [`moved ${movedConstants} Constant-node weight(s) into initializers`] : []),
         `${zeros} of ${total} weights are zero (${pct(zeros / total)}), ${scope}`,
         `gzip'd model ${gzipBefore} → ${gzipAfter} bytes (${pct(1 - gzipAfter / gzipBefore)} smaller); stored size unchanged`,
       ],

@@ -4,6 +4,7 @@ import { cloneModelProto } from '../../ir/model-proto.js';
 import { onnx } from '../../ir/onnx.js';
 import { makeTensor, readFloat32, readIntegers } from '../../ir/tensor-data.js';
 import { tensorDims } from '../../ir/tensors.js';
+import { constantWeightsToInitializers } from '../graph-edit.js';
 import { upgradeOpset } from './opset.js';
 
 const DT = onnx.TensorProto.DataType;
@@ -33,12 +34,14 @@ export function prepareForQuantization(input: onnx.ModelProto, options: PrepareO
   const notes = options.upgradeOpset === false ? [] : upgradeOpset(model, QUANTIZE_OPSET);
   const graph = model.graph!;
   nameNodes(graph);
+  const movedConstants = constantWeightsToInitializers(model);
   const removedIdentities = removeIdentities(graph);
   const foldedBatchNorms = foldBatchNorms(graph);
   const foldedPads = foldPads(graph);
   const splitGemms = options.gemmToMatMul ? gemmsToMatMul(graph) : 0;
   sortGraphInPlace(graph);
   removeUnusedInitializers(graph);
+  if (movedConstants > 0) notes.push(`moved ${movedConstants} Constant-node weight(s) into initializers`);
   if (removedIdentities > 0) notes.push(`removed ${removedIdentities} Identity/Dropout node(s)`);
   if (foldedBatchNorms > 0) notes.push(`folded ${foldedBatchNorms} BatchNormalization node(s) into the preceding Conv`);
   if (foldedPads > 0) notes.push(`folded ${foldedPads} Pad node(s) into the following Conv's pads`);
