@@ -8,7 +8,7 @@ import supertest from 'supertest';
 import { inject } from 'vitest';
 import { createApp } from '../src/app.factory.js';
 import { type AppConfig, loadConfig } from '../src/config/env.js';
-import { createTestDatabase } from './test-db.js';
+import { createTestDatabase } from '@edgefleet/platform/testing';
 
 export interface TestApp {
   app: INestApplication;

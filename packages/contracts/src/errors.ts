@@ -31,6 +31,10 @@ export const ErrorCode = {
   ProfileNotFound: 'profile/not_found',
   ProfileSlugTaken: 'profile/slug_taken',
   ProfileInUse: 'profile/in_use',
+  PipelineNotFound: 'pipeline/not_found',
+  PipelineNotCancellable: 'pipeline/not_cancellable',
+  VariantNotFound: 'variant/not_found',
+  NoProfiles: 'pipeline/no_profiles',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

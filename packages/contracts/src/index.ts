@@ -7,3 +7,4 @@ export * from './datasets.js';
 export * from './health.js';
 export * from './profiles.js';
 export * from './manifest.js';
+export * from './pipelines.js';

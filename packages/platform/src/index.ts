@@ -4,3 +4,4 @@ export { LocalArtifactStorage } from './storage/local-storage.js';
 export { S3ArtifactStorage, type S3StorageOptions } from './storage/s3-storage.js';
 export { createArtifactStorage, closeArtifactStorage } from './storage/create-storage.js';
 export { SigningKey } from './signing/signing-key.js';
+export * from './queue/index.js';

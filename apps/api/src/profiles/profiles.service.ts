@@ -88,7 +88,15 @@ export class ProfilesService implements OnApplicationBootstrap {
 
   async remove(orgId: string, ref: string): Promise<void> {
     const current = await this.find(orgId, ref);
-    await this.prisma.db.hardwareProfile.delete({ where: { id: current.id } });
+    try {
+      await this.prisma.db.hardwareProfile.delete({ where: { id: current.id } });
+    } catch (err) {
+      // Variants and pipeline jobs reference profiles with ON DELETE RESTRICT.
+      if (isPrismaError(err, PrismaErrorCode.ForeignKeyViolation)) {
+        throw new AppError(ErrorCode.ProfileInUse, `profile ${current.slug} is used by variants or pipelines; delete those first`);
+      }
+      throw err;
+    }
   }
 
   /** `ref` is the profile's id or its slug (`arm64-cpu-int8`), whichever is handier for the caller. */

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
@@ -45,5 +47,33 @@ export async function createTestDatabase(template: string): Promise<{ name: stri
     name,
     url: databaseUrl(name),
     drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+const STALE_AFTER_SECONDS = 3 * 60 * 60;
+
+/**
+ * Creates and migrates (with the committed migrations, via scripts/prisma.mjs) a template database for
+ * one test run, after sweeping leftovers of crashed runs. Call from a vitest globalSetup.
+ */
+export async function prepareTemplateDatabase(repoRoot: string): Promise<{ template: string; drop(): Promise<void> }> {
+  const template = testDatabaseName();
+  await withAdmin(async (c) => {
+    // A concurrent run's databases are younger than this.
+    const { rows } = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'edgefleet_test_%'");
+    for (const { datname } of rows) {
+      const age = testDatabaseAgeSeconds(datname);
+      if (age === null || age > STALE_AFTER_SECONDS) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+    await c.query(`CREATE DATABASE "${template}"`);
+  });
+  execFileSync(process.execPath, [path.join(repoRoot, 'scripts/prisma.mjs'), 'migrate', 'deploy'], {
+    cwd: repoRoot,
+    env: { ...process.env, DATABASE_URL: databaseUrl(template) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return {
+    template,
+    drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`)).then(() => undefined),
   };
 }
