@@ -1,3 +1,4 @@
+import { mulberry32 } from '../src/eval/synthetic.js';
 import { expect } from 'vitest';
 import { openNpz } from '../src/data/npz.js';
 import { evaluate } from '../src/eval/evaluate.js';
@@ -71,16 +72,7 @@ export async function scoreOn(model: onnx.IModelProto | Uint8Array, dataset: str
 }
 
 /** A deterministic pseudo-random generator (mulberry32) for test weights and inputs. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = mulberry32;
 
 /** Uniform values in [-scale, scale). */
 export function randomFloats(count: number, random: () => number, scale = 1): Float32Array {

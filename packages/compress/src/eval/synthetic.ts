@@ -109,7 +109,7 @@ function sampleSeed(seed: number, index: number): number {
 }
 
 /** mulberry32: a tiny, fast 32-bit PRNG, good enough for test inputs (not for cryptography). */
-function mulberry32(state: number): () => number {
+export function mulberry32(state: number): () => number {
   let a = state >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
