@@ -4,10 +4,12 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
+import { mountBullBoard } from './queues/bull-board.js';
 import type { AppConfig } from './config/env.js';
 import { APP_VERSION } from './version.js';
 
@@ -40,6 +42,9 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
   );
   app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.enableShutdownHooks();
+  // Live pipeline progress on the `/events` namespace, sharing the HTTP server.
+  app.useWebSocketAdapter(new IoAdapter(app));
+  mountBullBoard(app);
 
   const openapi = new DocumentBuilder()
     .setTitle('edgefleet API')

@@ -7,9 +7,11 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/env.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ModelsModule } from './models/models.module.js';
+import { PipelinesModule } from './pipelines/pipelines.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SigningModule } from './signing/signing.module.js';
@@ -35,6 +37,8 @@ export class AppModule {
         VersionsModule,
         DatasetsModule,
         ProfilesModule,
+        PipelinesModule,
+        EventsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { createPrismaClient, type PrismaClient } from '@edgefleet/db';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import supertest from 'supertest';
 import { inject } from 'vitest';
@@ -34,6 +36,21 @@ async function listFiles(dir: string): Promise<string[]> {
   }
 }
 
+/** Removes what the app's queues left in Redis; best effort, Redis may be the thing a test took away. */
+async function deleteQueueKeys(redisUrl: string, prefix: string) {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  } catch {
+    // unreachable Redis: nothing was stored there either
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Boots the real app on its own database and data directory; no service is mocked. */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const database = await createTestDatabase(inject('templateDatabase'));
@@ -44,6 +61,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
+    // A prefix of its own per app, so no worker (and no other test file) consumes the jobs it enqueues.
+    QUEUE_PREFIX: `test-${randomUUID()}`,
     ...env,
   });
   const { app } = await createApp(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
@@ -60,6 +79,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     async close() {
       await app.close();
       await db.$disconnect();
+      await deleteQueueKeys(config.redisUrl, config.queue.prefix);
       await database.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },

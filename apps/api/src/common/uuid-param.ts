@@ -8,6 +8,8 @@ const NOT_FOUND = {
   model: ErrorCode.ModelNotFound,
   artifact: ErrorCode.ArtifactNotFound,
   dataset: ErrorCode.DatasetNotFound,
+  pipeline: ErrorCode.PipelineNotFound,
+  variant: ErrorCode.VariantNotFound,
 } as const;
 
 class UuidPipe implements PipeTransform<string, string> {

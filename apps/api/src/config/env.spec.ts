@@ -11,6 +11,15 @@ describe(loadConfig.name, () => {
     expect(sut.dataDir).toBe(path.resolve('./data'));
     expect(sut.uploads.maxBytes).toBe(512 * 1024 * 1024);
     expect(sut.storage).toEqual({ kind: 'local', root: path.resolve('./data/artifacts') });
+    expect(sut.pipelines).toEqual({ auto: true });
+    expect(sut.queue).toEqual({ prefix: 'bull', settings: { attempts: 3, backoffMs: 5_000 } });
+  });
+
+  it('reads the pipeline and queue settings', () => {
+    const sut = loadConfig({ AUTO_PIPELINES: 'false', QUEUE_PREFIX: 'edge', JOB_ATTEMPTS: '5', JOB_BACKOFF_MS: '100' });
+    expect(sut.pipelines.auto).toBe(false);
+    expect(sut.queue).toEqual({ prefix: 'edge', settings: { attempts: 5, backoffMs: 100 } });
+    expect(() => loadConfig({ AUTO_PIPELINES: 'yes', JOB_ATTEMPTS: '0' })).toThrow(ConfigError);
   });
 
   it('names every invalid variable at once', () => {

@@ -1,4 +1,4 @@
-import { type PlatformConfig, PlatformEnvSchema, parseEnv, toPlatformConfig } from '@edgefleet/platform';
+import { type PlatformConfig, PlatformEnvSchema, parseEnv, type QueueSettings, toPlatformConfig } from '@edgefleet/platform';
 import { z } from 'zod';
 
 export { ConfigError } from '@edgefleet/platform';
@@ -13,11 +13,22 @@ const ApiEnvSchema = PlatformEnvSchema.extend({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * MiB),
+  /** Start a pipeline for every profile after each successful version upload. */
+  AUTO_PIPELINES: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** BullMQ key prefix; the worker must use the same one. Tests use a unique prefix per file. */
+  QUEUE_PREFIX: z.string().min(1).default('bull'),
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(5_000),
 });
 
 export interface AppConfig extends PlatformConfig {
   http: { host: string; port: number };
   uploads: { maxBytes: number };
+  pipelines: { auto: boolean };
+  queue: { prefix: string; settings: QueueSettings };
 }
 
 /** Parses the environment once; throws a `ConfigError` listing every bad variable. */
@@ -27,5 +38,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     ...toPlatformConfig(e),
     http: { host: e.HOST, port: e.PORT },
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES },
+    pipelines: { auto: e.AUTO_PIPELINES },
+    queue: { prefix: e.QUEUE_PREFIX, settings: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS } },
   };
 }

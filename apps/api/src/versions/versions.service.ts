@@ -6,13 +6,16 @@ import { ErrorCode, type ModelVersionDto, type Page, type PaginationQuery, Uploa
 import { isPrismaError, type Prisma, PrismaErrorCode } from '@edgefleet/db';
 import { ArtifactsService } from '../artifacts/artifacts.service.js';
 import { AppError } from '../common/app-error.js';
+import { LOGGER, type Logger } from '../common/logger.js';
 import { asUploadError } from '../common/compress-errors.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/env.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { ModelsService } from '../models/models.service.js';
+import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { drainRequest, receiveMultipartUpload } from '../uploads/multipart-upload.js';
 import { mapVersion } from './version.mapper.js';
+import { versionWhere } from './version-ref.js';
 
 type IncomingUpload = Readable & { headers: Record<string, string | string[] | undefined> };
 
@@ -23,6 +26,8 @@ export class VersionsService {
     private readonly prisma: PrismaService,
     private readonly models: ModelsService,
     private readonly artifacts: ArtifactsService,
+    private readonly pipelines: PipelinesService,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /**
@@ -63,6 +68,7 @@ export class VersionsService {
         });
       });
       storageKey = undefined;
+      await this.autoTrigger(orgId, version.id);
       return mapVersion(version);
     } catch (err) {
       if (isPrismaError(err, PrismaErrorCode.UniqueViolation)) {
@@ -72,6 +78,20 @@ export class VersionsService {
     } finally {
       await upload.discard();
       if (storageKey) await this.artifacts.releaseBlobs([storageKey]);
+    }
+  }
+
+  /**
+   * Starts compression for every profile once a version is stored. The version is what the caller
+   * asked for, so a pipeline problem is logged (and recorded on the run when it got that far) instead
+   * of failing the upload; the pipeline can be triggered again by hand.
+   */
+  private async autoTrigger(orgId: string, versionId: string) {
+    if (!this.config.pipelines.auto) return;
+    try {
+      await this.pipelines.triggerForVersion(orgId, versionId, {}, 'upload');
+    } catch (err) {
+      this.logger.error({ err, versionId }, 'could not start the pipeline of an uploaded version');
     }
   }
 
@@ -92,9 +112,7 @@ export class VersionsService {
   /** `ref` is a version number, a semver label, or `latest`. */
   async find(orgId: string, modelId: string, ref: string) {
     await this.models.assertExists(orgId, modelId);
-    const where: Prisma.ModelVersionWhereInput =
-      ref === 'latest' ? { modelId } : /^\d+$/.test(ref) ? { modelId, number: Number(ref) } : { modelId, semver: ref };
-    const version = await this.prisma.db.modelVersion.findFirst({ where, include: { artifact: true }, orderBy: { number: 'desc' } });
+    const version = await this.prisma.db.modelVersion.findFirst({ where: versionWhere(modelId, ref), include: { artifact: true }, orderBy: { number: 'desc' } });
     if (!version) throw new AppError(ErrorCode.VersionNotFound, `version ${ref} of model ${modelId} not found`);
     return version;
   }
