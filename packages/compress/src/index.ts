@@ -37,3 +37,15 @@ export { optimize, type OptimizeOptions, type OptimizationLevel } from './passes
 export { toFloat16, DEFAULT_FLOAT32_OPS, type Float16Options } from './passes/fp16.js';
 export * from './passes/prune/index.js';
 export * from './passes/quantize/index.js';
+export { candidateRecipes, type Recipe, type RecipeStep } from './profiles/recipe.js';
+export type { RecipeProgress } from './profiles/run-recipe.js';
+export {
+  compressForProfile,
+  compressForProfiles,
+  type CompressDatasets,
+  type CompressOptions,
+  type CompressProgress,
+  type CompressedVariant,
+  type ProfileResult,
+  type Verdict,
+} from './profiles/compress-for-profile.js';

@@ -1,0 +1,23 @@
+import { formatPageRange } from '../lib/format';
+
+export interface PaginationProps {
+  offset: number;
+  limit: number;
+  count: number;
+  total: number;
+  onOffset: (offset: number) => void;
+}
+
+export function Pagination({ offset, limit, count, total, onOffset }: PaginationProps) {
+  return (
+    <nav className="pagination" aria-label="pagination">
+      <button type="button" disabled={offset === 0} onClick={() => onOffset(Math.max(0, offset - limit))}>
+        ‹ Previous
+      </button>
+      <span>{formatPageRange(offset, count, total)}</span>
+      <button type="button" disabled={offset + count >= total} onClick={() => onOffset(offset + limit)}>
+        Next ›
+      </button>
+    </nav>
+  );
+}

@@ -1,0 +1,149 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { Link } from 'react-router';
+import { errorMessage } from '../api/client';
+import { useCreateModel, useModels } from '../api/queries';
+import { config } from '../config/index';
+import { Pagination } from '../components/pagination';
+import { Empty, ErrorBox, Loading } from '../components/status';
+import { formatDate } from '../lib/format';
+import { type FieldErrors, MODEL_TASKS, type ModelFormInput, validateModelForm } from '../lib/validation';
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setDebounced(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return debounced;
+}
+
+export function ModelsPage({ pageSize = config.pageSize }: { pageSize?: number }) {
+  const [search, setSearch] = useState('');
+  const [offset, setOffset] = useState(0);
+  const [showForm, setShowForm] = useState(false);
+  const debouncedSearch = useDebounced(search.trim(), 250);
+  const models = useModels({ search: debouncedSearch || undefined, limit: pageSize, offset });
+
+  return (
+    <section>
+      <header className="page-header">
+        <h1>Models</h1>
+        <button type="button" className="primary" onClick={() => setShowForm((s) => !s)} aria-expanded={showForm}>
+          {showForm ? 'Close' : 'New model'}
+        </button>
+      </header>
+      {showForm && <NewModelForm onCreated={() => setShowForm(false)} />}
+      <div className="toolbar">
+        <input
+          type="search"
+          placeholder="Search by name…"
+          aria-label="search models"
+          value={search}
+          onChange={(e) => {
+            setSearch(e.target.value);
+            setOffset(0);
+          }}
+        />
+        {models.isFetching && !models.isPending && <span className="muted">updating…</span>}
+      </div>
+      {models.isPending ? (
+        <Loading what="models" />
+      ) : models.isError ? (
+        <ErrorBox error={models.error} retry={() => void models.refetch()} />
+      ) : models.data.items.length === 0 ? (
+        <Empty>{debouncedSearch ? `No model matches “${debouncedSearch}”.` : 'No models yet: create one with “New model”.'}</Empty>
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Task</th>
+                  <th>Versions</th>
+                  <th>Latest</th>
+                  <th>Labels</th>
+                  <th>Updated</th>
+                </tr>
+              </thead>
+              <tbody>
+                {models.data.items.map((m) => (
+                  <tr key={m.id}>
+                    <td>
+                      <Link to={`/models/${m.id}`}>{m.name}</Link>
+                    </td>
+                    <td>{m.task}</td>
+                    <td>{m.versionCount}</td>
+                    <td>{m.latestVersion === null ? '–' : `v${m.latestVersion}`}</td>
+                    <td>{m.labels.length}</td>
+                    <td>{formatDate(m.updatedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pagination offset={models.data.offset} limit={pageSize} count={models.data.items.length} total={models.data.total} onOffset={setOffset} />
+        </>
+      )}
+    </section>
+  );
+}
+
+export function NewModelForm({ onCreated }: { onCreated?: () => void }) {
+  const create = useCreateModel();
+  const [input, setInput] = useState<ModelFormInput>({ name: '', task: 'image-classification', labels: '' });
+  const [errors, setErrors] = useState<FieldErrors<keyof ModelFormInput>>({});
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const result = validateModelForm(input);
+    if (!result.ok) {
+      setErrors(result.errors);
+      return;
+    }
+    setErrors({});
+    create.mutate(result.value, {
+      onSuccess: () => {
+        setInput({ name: '', task: input.task, labels: '' });
+        onCreated?.();
+      },
+    });
+  };
+  const set = (k: keyof ModelFormInput) => (e: { target: { value: string } }) => setInput({ ...input, [k]: e.target.value });
+
+  return (
+    <form className="card form" onSubmit={submit} noValidate aria-label="new model">
+      <label>
+        Name
+        <input value={input.name} onChange={set('name')} aria-invalid={!!errors.name} placeholder="lenet" />
+        {errors.name && <span className="field-error">{errors.name}</span>}
+      </label>
+      <label>
+        Task
+        <select value={input.task} onChange={set('task')}>
+          {MODEL_TASKS.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+        {errors.task && <span className="field-error">{errors.task}</span>}
+      </label>
+      <label className="wide">
+        Labels (comma-separated)
+        <input value={input.labels} onChange={set('labels')} aria-invalid={!!errors.labels} placeholder="cat, dog, bird" />
+        {errors.labels && <span className="field-error">{errors.labels}</span>}
+      </label>
+      {create.isError && (
+        <div className="error-box wide" role="alert">
+          {errorMessage(create.error)}
+        </div>
+      )}
+      <div className="actions wide">
+        <button type="submit" className="primary" disabled={create.isPending}>
+          {create.isPending ? 'Creating…' : 'Create model'}
+        </button>
+      </div>
+    </form>
+  );
+}
