@@ -1,4 +1,5 @@
-# The edgefleet API image: builds the workspaces, then runs migrations and the API.
+# The edgefleet image: builds every workspace; runs the API (default command) or the worker
+# (`node apps/worker/dist/main.worker.js`, see docker-compose.yml).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 ENV DATABASE_URL=postgresql://build@localhost:5432/build TURBO_TELEMETRY_DISABLED=1
@@ -9,7 +10,7 @@ COPY packages ./packages
 COPY apps ./apps
 RUN npm ci --no-audit --no-fund \
  && node scripts/prisma.mjs generate \
- && npx turbo run build --filter=@edgefleet/api...
+ && npx turbo run build
 
 FROM node:20-bookworm-slim
 WORKDIR /app

@@ -10,6 +10,7 @@ import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { mountBullBoard } from './queues/bull-board.js';
+import { serveDashboard } from './common/dashboard-static.js';
 import type { AppConfig } from './config/env.js';
 import { APP_VERSION } from './version.js';
 
@@ -45,6 +46,7 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
   // Live pipeline progress on the `/events` namespace, sharing the HTTP server.
   app.useWebSocketAdapter(new IoAdapter(app));
   mountBullBoard(app);
+  if (serveDashboard(app, config.dashboardDir)) logger.debug({ dir: config.dashboardDir }, 'serving the dashboard');
 
   const openapi = new DocumentBuilder()
     .setTitle('edgefleet API')

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type PlatformConfig, PlatformEnvSchema, parseEnv, type QueueSettings, toPlatformConfig } from '@edgefleet/platform';
 import { z } from 'zod';
 
@@ -10,6 +12,8 @@ const MiB = 1024 * 1024;
  * `process.env` (through `loadConfig(process.env)` in main); everything else receives `AppConfig`.
  */
 const ApiEnvSchema = PlatformEnvSchema.extend({
+  /** Built dashboard (index.html + assets) served on the API's origin; absent folder = API only. */
+  DASHBOARD_DIR: z.string().optional(),
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * MiB),
@@ -28,6 +32,7 @@ export interface AppConfig extends PlatformConfig {
   http: { host: string; port: number };
   uploads: { maxBytes: number };
   pipelines: { auto: boolean };
+  dashboardDir: string;
   queue: { prefix: string; settings: QueueSettings };
 }
 
@@ -39,6 +44,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     http: { host: e.HOST, port: e.PORT },
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES },
     pipelines: { auto: e.AUTO_PIPELINES },
+    // apps/api/{src,dist}/config → apps/dashboard/dist
+    dashboardDir: e.DASHBOARD_DIR ? path.resolve(e.DASHBOARD_DIR) : fileURLToPath(new URL('../../../dashboard/dist', import.meta.url)),
     queue: { prefix: e.QUEUE_PREFIX, settings: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS } },
   };
 }
