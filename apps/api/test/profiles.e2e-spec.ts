@@ -1,6 +1,6 @@
 import { BUILTIN_PROFILES } from '@edgefleet/compress';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from './test-app.js';
+import { createTestApp, fixture, type TestApp } from './test-app.js';
 
 describe('hardware profiles API', () => {
   let sut: TestApp;
@@ -45,6 +45,16 @@ describe('hardware profiles API', () => {
     await sut.http.delete('/api/profiles/jetson-nano').expect(204);
     const gone = await sut.http.get('/api/profiles/jetson-nano').expect(404);
     expect(gone.body.error).toBe('profile/not_found');
+  });
+
+  it('refuses to delete a profile that pipelines or variants use', async () => {
+    const model = (await sut.http.post('/api/models').send({ name: 'uses-profile', task: 'other' }).expect(201)).body;
+    await sut.http.post(`/api/models/${model.id}/versions`).attach('file', fixture('models/mnist-lenet5/model.onnx')).expect(201);
+    await sut.http.post('/api/profiles').send({ ...custom, slug: 'in-use' }).expect(201);
+    await sut.http.post(`/api/models/${model.id}/versions/1/pipelines`).send({ profiles: ['in-use'] }).expect(201);
+    const res = await sut.http.delete('/api/profiles/in-use').expect(409);
+    expect(res.body.error).toBe('profile/in_use');
+    await sut.http.get('/api/profiles/in-use').expect(200);
   });
 
   it('refuses duplicates and invalid definitions', async () => {
