@@ -76,7 +76,7 @@ describe('dashboard in a real browser', () => {
     const text = await inspection.innerText();
     expect(text).toContain('Conv');
     expect(text).toContain('61.71k'); // 61,706 parameters, shown compactly
-    await page.screenshot({ path: path.join(sut.dataDir, 'model-page.png'), fullPage: true });
+    await page.screenshot({ path: '/tmp/edgefleet-model-page.png', fullPage: true });
   });
 
   it('shows the variants the worker produced for every profile, with a recommendation', async () => {

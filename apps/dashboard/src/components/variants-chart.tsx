@@ -43,8 +43,8 @@ export function VariantsChart({ variants }: { variants: readonly VariantDto[] })
             labelFormatter={() => ''}
           />
           <Legend />
-          <Scatter name="variants" data={others} fill="#94a3b8" />
-          <Scatter name="Pareto front" data={frontLine} fill="#2563eb" line={{ stroke: '#2563eb', strokeWidth: 2 }} lineType="joint" />
+          <Scatter name="variants" data={others} fill="#94a3b8" isAnimationActive={false} />
+          <Scatter name="Pareto front" data={frontLine} fill="#2563eb" line={{ stroke: '#2563eb', strokeWidth: 2 }} lineType="joint" isAnimationActive={false} />
         </ScatterChart>
       </ResponsiveContainer>
     </div>
