@@ -7,6 +7,8 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/env.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
+import { DeviceApiModule } from './device-api/device-api.module.js';
+import { DevicesModule } from './devices/devices.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -38,6 +40,8 @@ export class AppModule {
         DatasetsModule,
         ProfilesModule,
         PipelinesModule,
+        DevicesModule,
+        DeviceApiModule,
         EventsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -35,6 +35,15 @@ export const ErrorCode = {
   PipelineNotCancellable: 'pipeline/not_cancellable',
   VariantNotFound: 'variant/not_found',
   NoProfiles: 'pipeline/no_profiles',
+  DeviceNotFound: 'device/not_found',
+  DeviceUnauthorized: 'device/unauthorized',
+  DeviceRevoked: 'device/revoked',
+  DeviceForbidden: 'device/forbidden',
+  EnrollmentTokenNotFound: 'enrollment_token/not_found',
+  EnrollmentTokenInvalid: 'enrollment_token/invalid',
+  EnrollmentTokenExpired: 'enrollment_token/expired',
+  EnrollmentTokenExhausted: 'enrollment_token/exhausted',
+  EnrollmentTokenRevoked: 'enrollment_token/revoked',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -8,3 +8,4 @@ export * from './health.js';
 export * from './profiles.js';
 export * from './manifest.js';
 export * from './pipelines.js';
+export * from './devices.js';

@@ -36,6 +36,15 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.ModelRuntimeRejected]: 422,
   [ErrorCode.DatasetInvalid]: 422,
   [ErrorCode.DatasetMismatch]: 422,
+  [ErrorCode.DeviceNotFound]: 404,
+  [ErrorCode.EnrollmentTokenNotFound]: 404,
+  [ErrorCode.DeviceUnauthorized]: 401,
+  [ErrorCode.DeviceRevoked]: 401,
+  [ErrorCode.EnrollmentTokenInvalid]: 401,
+  [ErrorCode.EnrollmentTokenExpired]: 401,
+  [ErrorCode.EnrollmentTokenExhausted]: 401,
+  [ErrorCode.EnrollmentTokenRevoked]: 401,
+  [ErrorCode.DeviceForbidden]: 403,
   [ErrorCode.Internal]: 500,
 };
 

@@ -10,6 +10,8 @@ const NOT_FOUND = {
   dataset: ErrorCode.DatasetNotFound,
   pipeline: ErrorCode.PipelineNotFound,
   variant: ErrorCode.VariantNotFound,
+  device: ErrorCode.DeviceNotFound,
+  'enrollment token': ErrorCode.EnrollmentTokenNotFound,
 } as const;
 
 class UuidPipe implements PipeTransform<string, string> {

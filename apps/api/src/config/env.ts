@@ -26,6 +26,8 @@ const ApiEnvSchema = PlatformEnvSchema.extend({
   QUEUE_PREFIX: z.string().min(1).default('bull'),
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(5_000),
+  /** A device is shown offline when its last heartbeat is older than this. */
+  DEVICE_OFFLINE_AFTER_S: z.coerce.number().int().min(1).max(86_400).default(90),
 });
 
 export interface AppConfig extends PlatformConfig {
@@ -34,6 +36,7 @@ export interface AppConfig extends PlatformConfig {
   pipelines: { auto: boolean };
   dashboardDir: string;
   queue: { prefix: string; settings: QueueSettings };
+  devices: { offlineAfterS: number };
 }
 
 /** Parses the environment once; throws a `ConfigError` listing every bad variable. */
@@ -47,5 +50,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     // apps/api/{src,dist}/config → apps/dashboard/dist
     dashboardDir: e.DASHBOARD_DIR ? path.resolve(e.DASHBOARD_DIR) : fileURLToPath(new URL('../../../dashboard/dist', import.meta.url)),
     queue: { prefix: e.QUEUE_PREFIX, settings: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS } },
+    devices: { offlineAfterS: e.DEVICE_OFFLINE_AFTER_S },
   };
 }

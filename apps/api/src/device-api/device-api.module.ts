@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ArtifactsModule } from '../artifacts/artifacts.module.js';
+import { DevicesModule } from '../devices/devices.module.js';
+import { DeviceApiController } from './device-api.controller.js';
+import { DeviceApiService } from './device-api.service.js';
+import { DeviceAuthGuard, DeviceAuthService } from './device-auth.js';
+import { DevicesGateway } from './devices.gateway.js';
+
+/** The API edge agents call (`/api/device/...`, `/devices` socket namespace), authenticated per device. */
+@Module({
+  imports: [ArtifactsModule, DevicesModule],
+  controllers: [DeviceApiController],
+  providers: [DeviceApiService, DeviceAuthService, DeviceAuthGuard, DevicesGateway],
+})
+export class DeviceApiModule {}

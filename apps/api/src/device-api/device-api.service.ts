@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { DesiredState, EnrollRequest, EnrollResponse, FeedbackBatch, HeartbeatRequest, HeartbeatResponse, TelemetryBatch } from '@edgefleet/contracts';
+import { ErrorCode } from '@edgefleet/contracts';
+import { Prisma } from '@edgefleet/db';
+import { SigningKey } from '@edgefleet/platform';
+import { AppError } from '../common/app-error.js';
+import type { Parsed } from '../common/zod.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { DesiredNotifier } from '../devices/desired-notifier.service.js';
+import { DesiredStateService } from '../devices/desired-state.service.js';
+import { DEVICE_SECRET_PREFIX, hashSecret, newSecret } from '../devices/device-secrets.js';
+import { matchProfile } from '../devices/profile-match.js';
+import { SIGNING_KEY } from '../signing/signing.module.js';
+import type { AuthenticatedDevice } from './device-auth.js';
+
+const LONG_POLL_SLICE_MS = 60_000;
+
+@Injectable()
+export class DeviceApiService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly desired: DesiredStateService,
+    private readonly notifier: DesiredNotifier,
+    @Inject(SIGNING_KEY) private readonly signingKey: SigningKey,
+  ) {}
+
+  /**
+   * Spends one use of the token and creates the device in one transaction: the use is counted by a
+   * conditional UPDATE (not revoked, not expired, uses < maxUses), so concurrent enrollments cannot overrun it.
+   */
+  async enroll(req: Parsed<typeof EnrollRequest>): Promise<EnrollResponse> {
+    const tokenHash = hashSecret(req.token);
+    const deviceId = randomUUID();
+    const secret = newSecret(DEVICE_SECRET_PREFIX);
+    await this.prisma.db.$transaction(async (tx) => {
+      const spent = await tx.$queryRaw<{ org_id: string; group: string; tags: string[] }[]>(Prisma.sql`
+        UPDATE enrollment_tokens SET uses = uses + 1
+        WHERE token_hash = ${tokenHash} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)
+        RETURNING org_id::text AS org_id, "group", tags`);
+      const token = spent[0];
+      if (!token) throw await this.whyRejected(tx, tokenHash);
+      const profiles = await tx.hardwareProfile.findMany({ where: { orgId: token.org_id }, select: { id: true, slug: true, precisions: true }, orderBy: [{ builtin: 'desc' }, { slug: 'asc' }] });
+      await tx.device.create({
+        data: {
+          id: deviceId,
+          orgId: token.org_id,
+          name: req.name ?? `device-${deviceId.slice(0, 8)}`,
+          group: token.group,
+          tags: token.tags,
+          profileId: matchProfile(req.facts, profiles)?.id ?? null,
+          facts: req.facts,
+          secretHash: hashSecret(secret),
+        },
+      });
+    });
+    return { v: 1, deviceId, secret, platformKey: this.signingKey.describe() };
+  }
+
+  private async whyRejected(tx: Prisma.TransactionClient, tokenHash: string): Promise<AppError> {
+    const t = await tx.enrollmentToken.findUnique({ where: { tokenHash } });
+    if (!t) return new AppError(ErrorCode.EnrollmentTokenInvalid, 'unknown enrollment token');
+    if (t.revokedAt) return new AppError(ErrorCode.EnrollmentTokenRevoked, 'the enrollment token has been revoked');
+    if (t.expiresAt && t.expiresAt.getTime() <= Date.now()) return new AppError(ErrorCode.EnrollmentTokenExpired, 'the enrollment token has expired');
+    return new AppError(ErrorCode.EnrollmentTokenExhausted, 'the enrollment token has no uses left');
+  }
+
+  /**
+   * The desired state, or null when it still matches `knownEtag` (→ 304). With `waitS`, holds on until it
+   * changes or the wait is over; `signal` ends the wait early when the client goes away.
+   */
+  async desiredState(device: AuthenticatedDevice, knownEtag: string | null, waitS: number, signal?: AbortSignal): Promise<DesiredState | null> {
+    const deadline = Date.now() + waitS * 1000;
+    for (;;) {
+      const state = await this.desired.forDevice(device.id);
+      if (state.etag !== knownEtag) return state;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) return null;
+      await this.notifier.waitFor(device.id, Math.min(left, LONG_POLL_SLICE_MS), signal);
+    }
+  }
+
+  /** The variant's artifact, if it is the one this device is meant to run now. */
+  async assignedArtifact(device: AuthenticatedDevice, variantId: string) {
+    const state = await this.desired.forDevice(device.id);
+    if (state.assignment?.variant.id !== variantId) throw new AppError(ErrorCode.DeviceForbidden, `variant ${variantId} is not assigned to this device`);
+    const variant = await this.prisma.db.variant.findUniqueOrThrow({
+      where: { id: variantId },
+      include: { artifact: true, profile: { select: { slug: true } }, version: { select: { number: true, model: { select: { name: true } } } } },
+    });
+    return { artifact: variant.artifact, fileName: `${variant.version.model.name}-v${variant.version.number}-${variant.profile.slug}-${variant.recipeId}.onnx` };
+  }
+
+  async heartbeat(device: AuthenticatedDevice, req: Parsed<typeof HeartbeatRequest>): Promise<HeartbeatResponse> {
+    await this.prisma.db.device.update({
+      where: { id: device.id },
+      data: {
+        lastSeenAt: new Date(),
+        health: req.health,
+        ...(req.running === undefined ? {} : { running: req.running === null ? Prisma.DbNull : req.running }),
+      },
+    });
+    return { v: 1, desiredEtag: (await this.desired.forDevice(device.id)).etag };
+  }
+
+  /** Adds each minute bucket to what is stored for (device, version, minute), all or nothing. */
+  async telemetry(device: AuthenticatedDevice, req: Parsed<typeof TelemetryBatch>): Promise<{ accepted: number }> {
+    await this.assertVersions(device, req.buckets.map((b) => b.versionId));
+    await this.prisma.db.$transaction(
+      req.buckets.map((b) =>
+        this.prisma.db.$executeRaw(Prisma.sql`
+          INSERT INTO telemetry_buckets AS t (device_id, version_id, bucket, count, errors, histogram)
+          VALUES (${device.id}::uuid, ${b.versionId}::uuid, ${new Date(b.bucketStart)}, ${b.count}, ${b.errors}, ${b.histogram}::int[])
+          ON CONFLICT (device_id, version_id, bucket) DO UPDATE SET
+            count = t.count + EXCLUDED.count,
+            errors = t.errors + EXCLUDED.errors,
+            histogram = ARRAY(SELECT coalesce(x, 0) + coalesce(y, 0) FROM unnest(t.histogram, EXCLUDED.histogram) WITH ORDINALITY AS u(x, y, i) ORDER BY i)`),
+      ),
+    );
+    return { accepted: req.buckets.length };
+  }
+
+  async feedback(device: AuthenticatedDevice, req: Parsed<typeof FeedbackBatch>): Promise<{ accepted: number }> {
+    await this.assertVersions(device, req.items.map((f) => f.versionId));
+    const now = new Date();
+    const { count } = await this.prisma.db.feedback.createMany({
+      data: req.items.map((f) => ({ deviceId: device.id, versionId: f.versionId, predictionId: f.predictionId, predicted: f.predicted, label: f.label, at: f.at ? new Date(f.at) : now })),
+    });
+    return { accepted: count };
+  }
+
+  /** Reports must name versions of the device's organization. */
+  private async assertVersions(device: AuthenticatedDevice, ids: string[]) {
+    const unique = [...new Set(ids.map((i) => i.toLowerCase()))];
+    const found = await this.prisma.db.modelVersion.count({ where: { id: { in: unique }, model: { orgId: device.orgId } } });
+    if (found !== unique.length) throw new AppError(ErrorCode.VersionNotFound, 'the batch names an unknown model version');
+  }
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { DESIRED_CHANNEL } from '@edgefleet/contracts';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { LOGGER, type Logger } from '../common/logger.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/env.js';
+import { RedisService } from '../redis/redis.service.js';
+
+const Message = z.object({ origin: z.string(), deviceIds: z.array(z.string()) });
+
+/**
+ * Tells whoever waits on a device's desired state (long polls, `/devices` sockets) that it may have changed.
+ * Changes are emitted in-process at once and published on Redis (DESIRED_CHANNEL) so that the other API
+ * instances wake their own waiters; an instance ignores its own publishes. Listeners re-read the state, so
+ * a spurious wake-up is harmless and a lost one only costs a device its poll interval.
+ */
+@Injectable()
+export class DesiredNotifier implements OnModuleInit, OnModuleDestroy {
+  private readonly local = new EventEmitter();
+  private readonly origin = randomUUID();
+  private readonly subscriber: Redis;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly redis: RedisService,
+  ) {
+    this.local.setMaxListeners(0);
+    this.subscriber = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
+    this.subscriber.on('error', (err) => this.logger.debug({ err }, 'desired-state subscriber connection error'));
+    this.subscriber.on('message', (_channel: string, message: string) => this.receive(message));
+  }
+
+  onModuleInit() {
+    // Not awaited: the API must start while Redis is down; waiters then only see this instance's changes.
+    this.subscriber.subscribe(DESIRED_CHANNEL).catch((err: unknown) => this.logger.error({ err }, 'could not subscribe to desired-state changes'));
+  }
+
+  onModuleDestroy() {
+    this.subscriber.disconnect();
+    this.local.removeAllListeners();
+  }
+
+  /** Announces that these devices' desired state may have changed. Never throws. */
+  async changed(deviceIds: readonly string[]): Promise<void> {
+    if (deviceIds.length === 0) return;
+    this.emitLocal(deviceIds);
+    try {
+      await this.redis.client.publish(DESIRED_CHANNEL, JSON.stringify({ origin: this.origin, deviceIds }));
+    } catch (err) {
+      this.logger.warn({ err }, 'could not publish a desired-state change; other instances learn of it at their next poll');
+    }
+  }
+
+  /** Calls `listener` for every changed device id; returns the unsubscribe function. */
+  onChange(listener: (deviceId: string) => void): () => void {
+    this.local.on('changed', listener);
+    return () => this.local.off('changed', listener);
+  }
+
+  /** Resolves true when the device's state is announced as changed within `ms`, false otherwise or on abort. */
+  waitFor(deviceId: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (changed: boolean) => {
+        clearTimeout(timer);
+        this.local.off(`device:${deviceId}`, onChange);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(changed);
+      };
+      const onChange = () => done(true);
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      this.local.on(`device:${deviceId}`, onChange);
+      signal?.addEventListener('abort', onAbort);
+    });
+  }
+
+  private emitLocal(deviceIds: readonly string[]) {
+    for (const id of deviceIds) {
+      this.local.emit(`device:${id}`);
+      this.local.emit('changed', id);
+    }
+  }
+
+  private receive(raw: string) {
+    try {
+      const msg = Message.parse(JSON.parse(raw));
+      if (msg.origin !== this.origin) this.emitLocal(msg.deviceIds);
+    } catch (err) {
+      this.logger.warn({ err }, 'dropped a malformed desired-state message');
+    }
+  }
+}

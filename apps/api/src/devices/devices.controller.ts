@@ -1,0 +1,66 @@
+import { Controller, Delete, Get, HttpCode, Patch, Post, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AssignDeviceRequest, BulkAssignRequest, BulkAssignResult, DeviceDto, ListDevicesQuery, pageOf, UpdateDeviceRequest } from '@edgefleet/contracts';
+import { DEFAULT_ORG_ID } from '@edgefleet/db';
+import { UuidParam } from '../common/uuid-param.js';
+import { ApiZodBody, ApiZodQuery, type Parsed, toOpenApiSchema, ZodBody, ZodQuery } from '../common/zod.js';
+import { DevicesService } from './devices.service.js';
+
+@ApiTags('devices')
+@Controller()
+export class DevicesController {
+  constructor(private readonly devices: DevicesService) {}
+
+  @Get('devices')
+  @ApiOperation({ summary: 'Devices, newest first; filter by group, tag, status (online/offline/revoked) and profile' })
+  @ApiZodQuery(ListDevicesQuery)
+  @ApiOkResponse({ schema: toOpenApiSchema(pageOf(DeviceDto)) })
+  list(@ZodQuery(ListDevicesQuery) q: Parsed<typeof ListDevicesQuery>) {
+    return this.devices.list(DEFAULT_ORG_ID, q);
+  }
+
+  @Get('devices/:id')
+  @ApiOkResponse({ schema: toOpenApiSchema(DeviceDto) })
+  get(@UuidParam('id', 'device') id: string) {
+    return this.devices.get(DEFAULT_ORG_ID, id);
+  }
+
+  @Patch('devices/:id')
+  @ApiOperation({ summary: 'Rename, regroup, retag, or override the auto-matched profile' })
+  @ApiZodBody(UpdateDeviceRequest)
+  @ApiOkResponse({ schema: toOpenApiSchema(DeviceDto) })
+  update(@UuidParam('id', 'device') id: string, @ZodBody(UpdateDeviceRequest) body: Parsed<typeof UpdateDeviceRequest>) {
+    return this.devices.update(DEFAULT_ORG_ID, id, body);
+  }
+
+  @Post('devices/:id/revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Revoke a device's credentials" })
+  @ApiOkResponse({ schema: toOpenApiSchema(DeviceDto) })
+  revoke(@UuidParam('id', 'device') id: string) {
+    return this.devices.revoke(DEFAULT_ORG_ID, id);
+  }
+
+  @Put('devices/:id/assignment')
+  @ApiOperation({ summary: 'Set the model version a device should run' })
+  @ApiZodBody(AssignDeviceRequest)
+  @ApiOkResponse({ schema: toOpenApiSchema(DeviceDto) })
+  assign(@UuidParam('id', 'device') id: string, @ZodBody(AssignDeviceRequest) body: Parsed<typeof AssignDeviceRequest>) {
+    return this.devices.assign(DEFAULT_ORG_ID, id, body);
+  }
+
+  @Delete('devices/:id/assignment')
+  @HttpCode(204)
+  unassign(@UuidParam('id', 'device') id: string) {
+    return this.devices.unassign(DEFAULT_ORG_ID, id);
+  }
+
+  @Post('assignments')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Assign a version to devices by id, group and/or tags (all criteria must hold)' })
+  @ApiZodBody(BulkAssignRequest)
+  @ApiOkResponse({ schema: toOpenApiSchema(BulkAssignResult) })
+  assignMany(@ZodBody(BulkAssignRequest) body: Parsed<typeof BulkAssignRequest>) {
+    return this.devices.assignMany(DEFAULT_ORG_ID, body);
+  }
+}

@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type AssignDeviceRequest,
+  type BulkAssignRequest,
+  type BulkAssignResult,
+  type DeviceDto,
+  ErrorCode,
+  type ListDevicesQuery,
+  type Page,
+  type UpdateDeviceRequest,
+} from '@edgefleet/contracts';
+import type { Prisma } from '@edgefleet/db';
+import { AppError } from '../common/app-error.js';
+import type { Parsed } from '../common/zod.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/env.js';
+import { PrismaService } from '../database/prisma.service.js';
+import { versionWhere } from '../versions/version-ref.js';
+import { DesiredNotifier } from './desired-notifier.service.js';
+import { DEVICE_INCLUDE, mapDevice } from './device.mapper.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class DevicesService {
+  private readonly offlineAfterS: number;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly notifier: DesiredNotifier,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.offlineAfterS = config.devices.offlineAfterS;
+  }
+
+  async list(orgId: string, q: ListDevicesQuery): Promise<Page<DeviceDto>> {
+    const where: Prisma.DeviceWhereInput = { orgId };
+    if (q.group) where.group = q.group;
+    if (q.tag) where.tags = { has: q.tag };
+    if (q.profile) where.profile = UUID.test(q.profile) ? { id: q.profile.toLowerCase() } : { slug: q.profile };
+    const cutoff = new Date(Date.now() - this.offlineAfterS * 1000);
+    if (q.status === 'revoked') where.revokedAt = { not: null };
+    else if (q.status === 'online') Object.assign(where, { revokedAt: null, lastSeenAt: { gte: cutoff } });
+    else if (q.status === 'offline') Object.assign(where, { revokedAt: null, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: cutoff } }] });
+    const [rows, total] = await this.prisma.db.$transaction([
+      this.prisma.db.device.findMany({ where, include: DEVICE_INCLUDE, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], skip: q.offset, take: q.limit }),
+      this.prisma.db.device.count({ where }),
+    ]);
+    return { items: rows.map((d) => mapDevice(d, this.offlineAfterS)), total, limit: q.limit, offset: q.offset };
+  }
+
+  async get(orgId: string, id: string): Promise<DeviceDto> {
+    return mapDevice(await this.find(orgId, id), this.offlineAfterS);
+  }
+
+  async update(orgId: string, id: string, req: Parsed<typeof UpdateDeviceRequest>): Promise<DeviceDto> {
+    await this.find(orgId, id);
+    const data: Prisma.DeviceUncheckedUpdateInput = { name: req.name, group: req.group, tags: req.tags };
+    if (req.profile !== undefined) data.profileId = req.profile === null ? null : (await this.findProfile(orgId, req.profile)).id;
+    const row = await this.prisma.db.device.update({ where: { id }, data, include: DEVICE_INCLUDE });
+    // A new profile resolves to another variant.
+    if (req.profile !== undefined) await this.notifier.changed([id]);
+    return mapDevice(row, this.offlineAfterS);
+  }
+
+  /** The device's credentials stop working at once; its rows stay for the record. */
+  async revoke(orgId: string, id: string): Promise<DeviceDto> {
+    await this.find(orgId, id);
+    await this.prisma.db.device.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+    await this.notifier.changed([id]);
+    return this.get(orgId, id);
+  }
+
+  async assign(orgId: string, id: string, req: Parsed<typeof AssignDeviceRequest>): Promise<DeviceDto> {
+    await this.find(orgId, id);
+    const versionId = await this.resolveVersion(orgId, req.modelId, req.version);
+    await this.upsertAssignments([id], versionId, req.assignedBy ?? null);
+    return this.get(orgId, id);
+  }
+
+  async unassign(orgId: string, id: string): Promise<void> {
+    await this.find(orgId, id);
+    await this.prisma.db.deviceAssignment.deleteMany({ where: { deviceId: id } });
+    await this.notifier.changed([id]);
+  }
+
+  /** Assigns a version to every non-revoked device matching all the target's criteria. */
+  async assignMany(orgId: string, req: Parsed<typeof BulkAssignRequest>): Promise<BulkAssignResult> {
+    const versionId = await this.resolveVersion(orgId, req.modelId, req.version);
+    const { deviceIds, group, tags } = req.target;
+    const where: Prisma.DeviceWhereInput = { orgId, revokedAt: null };
+    if (deviceIds) where.id = { in: deviceIds.map((d) => d.toLowerCase()) };
+    if (group) where.group = group;
+    if (tags) where.tags = { hasEvery: tags };
+    const ids = (await this.prisma.db.device.findMany({ where, select: { id: true } })).map((d) => d.id);
+    await this.upsertAssignments(ids, versionId, req.assignedBy ?? null);
+    return { assigned: ids.length, versionId };
+  }
+
+  private async upsertAssignments(deviceIds: string[], versionId: string, assignedBy: string | null) {
+    if (deviceIds.length === 0) return;
+    const data = { versionId, assignedBy, source: 'manual' };
+    await this.prisma.db.$transaction([
+      this.prisma.db.deviceAssignment.createMany({ data: deviceIds.map((deviceId) => ({ deviceId, ...data })), skipDuplicates: true }),
+      this.prisma.db.deviceAssignment.updateMany({ where: { deviceId: { in: deviceIds } }, data }),
+    ]);
+    await this.notifier.changed(deviceIds);
+  }
+
+  private async resolveVersion(orgId: string, modelId: string, ref: string): Promise<string> {
+    const model = await this.prisma.db.model.count({ where: { id: modelId, orgId } });
+    if (!model) throw new AppError(ErrorCode.ModelNotFound, `model ${modelId} not found`);
+    const version = await this.prisma.db.modelVersion.findFirst({ where: versionWhere(modelId, ref), select: { id: true }, orderBy: { number: 'desc' } });
+    if (!version) throw new AppError(ErrorCode.VersionNotFound, `version ${ref} of model ${modelId} not found`);
+    return version.id;
+  }
+
+  private async findProfile(orgId: string, ref: string) {
+    const row = await this.prisma.db.hardwareProfile.findFirst({ where: UUID.test(ref) ? { orgId, id: ref.toLowerCase() } : { orgId, slug: ref }, select: { id: true } });
+    if (!row) throw new AppError(ErrorCode.ProfileNotFound, `profile ${ref} not found`);
+    return row;
+  }
+
+  private async find(orgId: string, id: string) {
+    const row = await this.prisma.db.device.findFirst({ where: { id, orgId }, include: DEVICE_INCLUDE });
+    if (!row) throw new AppError(ErrorCode.DeviceNotFound, `device ${id} not found`);
+    return row;
+  }
+}
