@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN_PROFILES } from '@edgefleet/compress';
 import type { RecipeDto } from '@edgefleet/contracts';
-import { createPrismaClient, DEFAULT_ORG_ID, type HardwareProfile, type PrismaClient } from '@edgefleet/db';
+import { builtinProfileRow, createPrismaClient, DEFAULT_ORG_ID, type HardwareProfile, type PrismaClient } from '@edgefleet/db';
 import { addPipelineFlow, contentKey, LocalArtifactStorage, redisConnection } from '@edgefleet/platform';
 import { createTestDatabase } from '@edgefleet/platform/testing';
 import { FlowProducer } from 'bullmq';
@@ -125,22 +125,7 @@ export class WorkerHarness {
   }
 
   async seedProfiles(extra: Partial<HardwareProfile>[] = []): Promise<Map<string, HardwareProfile>> {
-    const rows = [
-      ...BUILTIN_PROFILES.map((p) => ({
-        orgId: DEFAULT_ORG_ID,
-        slug: p.id,
-        name: p.name,
-        description: p.description,
-        precisions: [...p.precisions],
-        optimizationLevel: p.optimizationLevel,
-        threads: p.threads,
-        maxModelBytes: p.maxModelBytes === undefined ? null : BigInt(p.maxModelBytes),
-        maxLatencyMs: p.maxLatencyMs ?? null,
-        accuracyBudget: { ...p.accuracyBudget },
-        objective: p.objective ?? 'latency',
-        builtin: true,
-      })),
-    ];
+    const rows = BUILTIN_PROFILES.map((p) => builtinProfileRow(p, DEFAULT_ORG_ID));
     const out = new Map<string, HardwareProfile>();
     for (const row of rows) out.set(row.slug, await this.db.hardwareProfile.create({ data: row }));
     for (const e of extra) {

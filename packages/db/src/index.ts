@@ -14,3 +14,4 @@ export type {
   Organization,
   VersionStatus,
 } from '@prisma/client';
+export { builtinProfileRow, type ProfileSpec } from './profile-rows.js';

@@ -8,7 +8,7 @@ import {
   type PaginationQuery,
   type UpdateProfileRequest,
 } from '@edgefleet/contracts';
-import { DEFAULT_ORG_ID, isPrismaError, type Prisma, PrismaErrorCode } from '@edgefleet/db';
+import { builtinProfileRow, DEFAULT_ORG_ID, isPrismaError, type Prisma, PrismaErrorCode } from '@edgefleet/db';
 import { AppError } from '../common/app-error.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { mapProfile } from './profile.mapper.js';
@@ -22,20 +22,7 @@ export class ProfilesService implements OnApplicationBootstrap {
   /** Adds the engine's built-in profiles that are missing; never overwrites an operator's edits. */
   async onApplicationBootstrap() {
     await this.prisma.db.hardwareProfile.createMany({
-      data: BUILTIN_PROFILES.map((p) => ({
-        orgId: DEFAULT_ORG_ID,
-        slug: p.id,
-        name: p.name,
-        description: p.description,
-        precisions: [...p.precisions],
-        optimizationLevel: p.optimizationLevel,
-        threads: p.threads,
-        maxModelBytes: p.maxModelBytes === undefined ? null : BigInt(p.maxModelBytes),
-        maxLatencyMs: p.maxLatencyMs ?? null,
-        accuracyBudget: { ...p.accuracyBudget },
-        objective: p.objective ?? 'latency',
-        builtin: true,
-      })),
+      data: BUILTIN_PROFILES.map((p) => builtinProfileRow(p, DEFAULT_ORG_ID)),
       skipDuplicates: true,
     });
   }

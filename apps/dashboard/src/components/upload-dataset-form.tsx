@@ -1,29 +1,19 @@
 import { type FormEvent, useState } from 'react';
-import { errorMessage, type UploadProgress } from '../api/client';
+import { errorMessage } from '../api/client';
 import { useUploadDataset } from '../api/queries';
-import { DATASET_PURPOSES, type DatasetFormInput, type FieldErrors, validateDatasetForm } from '../lib/validation';
+import { DATASET_PURPOSES, type DatasetFormInput, validateDatasetForm } from '../lib/validation';
 import { DropZone } from './drop-zone';
 import { ProgressBar } from './progress-bar';
+import { useUploadForm } from './use-upload-form';
 
 export function UploadDatasetForm({ modelId }: { modelId: string }) {
   const upload = useUploadDataset(modelId);
   const [input, setInput] = useState<DatasetFormInput>({ file: null, name: '', purpose: 'evaluation' });
-  const [errors, setErrors] = useState<FieldErrors<keyof DatasetFormInput>>({});
-  const [progress, setProgress] = useState<UploadProgress | null>(null);
+  const { errors, progress, submit: startUpload } = useUploadForm(validateDatasetForm, upload.mutate);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const result = validateDatasetForm(input);
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    setProgress({ loaded: 0, total: result.value.file.size, fraction: 0 });
-    upload.mutate(
-      { ...result.value, onProgress: setProgress },
-      { onSuccess: () => setInput({ file: null, name: '', purpose: input.purpose }), onSettled: () => setProgress(null) },
-    );
+    startUpload(input, () => setInput({ file: null, name: '', purpose: input.purpose }));
   };
 
   return (

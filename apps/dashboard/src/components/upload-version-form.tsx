@@ -1,37 +1,24 @@
 import type { ModelVersionDto } from '@edgefleet/contracts';
 import { type FormEvent, useState } from 'react';
-import { errorMessage, type UploadProgress } from '../api/client';
+import { errorMessage } from '../api/client';
 import { useUploadVersion } from '../api/queries';
 import { formatBytes } from '../lib/format';
-import { type FieldErrors, validateVersionForm, type VersionFormInput } from '../lib/validation';
+import { validateVersionForm, type VersionFormInput } from '../lib/validation';
 import { DropZone } from './drop-zone';
 import { ProgressBar } from './progress-bar';
+import { useUploadForm } from './use-upload-form';
 
 export function UploadVersionForm({ modelId, onUploaded }: { modelId: string; onUploaded: (version: ModelVersionDto) => void }) {
   const upload = useUploadVersion(modelId);
   const [input, setInput] = useState<VersionFormInput>({ file: null, semver: '', notes: '' });
-  const [errors, setErrors] = useState<FieldErrors<keyof VersionFormInput>>({});
-  const [progress, setProgress] = useState<UploadProgress | null>(null);
+  const { errors, progress, submit: startUpload } = useUploadForm(validateVersionForm, upload.mutate);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const result = validateVersionForm(input);
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    setProgress({ loaded: 0, total: result.value.file.size, fraction: 0 });
-    upload.mutate(
-      { ...result.value, onProgress: setProgress },
-      {
-        onSuccess: (version) => {
-          setInput({ file: null, semver: '', notes: '' });
-          onUploaded(version);
-        },
-        onSettled: () => setProgress(null),
-      },
-    );
+    startUpload(input, (version: ModelVersionDto) => {
+      setInput({ file: null, semver: '', notes: '' });
+      onUploaded(version);
+    });
   };
 
   return (
