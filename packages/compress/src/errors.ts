@@ -17,10 +17,12 @@ export type CompressErrorCode =
   | 'eval/invalid_options'
   | 'eval/unsupported_model'
   | 'eval/reference_mismatch'
-  | 'eval/run_failed';
+  | 'eval/run_failed'
+  | 'train/unsupported_op'
+  | 'train/invalid_options';
 
 /** Which part of the package raised the error; it prefixes the message (`compress/<scope>: ...`). */
-export type CompressErrorScope = 'load' | 'inspect' | 'npz' | 'dataset' | 'ir' | 'optimize' | 'fp16' | 'quantize' | 'prune' | 'profile' | 'cli' | 'eval';
+export type CompressErrorScope = 'load' | 'inspect' | 'npz' | 'dataset' | 'ir' | 'optimize' | 'fp16' | 'quantize' | 'prune' | 'profile' | 'cli' | 'eval' | 'train';
 
 export class CompressError extends Error {
   override readonly name = 'CompressError';

@@ -49,3 +49,4 @@ export {
   type ProfileResult,
   type Verdict,
 } from './profiles/compress-for-profile.js';
+export * from './train/index.js';

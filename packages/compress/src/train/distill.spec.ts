@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { openNpz } from '../data/npz.js';
+import { inspectModel } from '../inspect/inspect-model.js';
+import { ort, withSession } from '../inspect/runtime.js';
+import { encodeModelProto } from '../ir/model-proto.js';
+import { readModelFile } from '../ir/model-file.js';
+import type { onnx } from '../ir/onnx.js';
+import { MODELS, NPZ } from '../../test/fixtures.js';
+import { EVAL_NPZ } from '../../test/pass-run.js';
+import { distill, type DistillProgress } from './distill.js';
+
+const EPOCHS = Number(process.env.DISTILL_EPOCHS ?? 3);
+
+/** Top-1 accuracy on samples [start, start + count) of a labelled .npz. */
+async function accuracyOn(model: onnx.IModelProto, file: string, start: number, count: number): Promise<number> {
+  const npz = await openNpz(file);
+  const x = await npz.readArray('input');
+  const labels = (await npz.readArray('labels')).data as BigInt64Array;
+  const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  return withSession(encodeModelProto(model), async (session) => {
+    const input = new ort.Tensor('float32', (x.data as Float32Array).slice(start * per, (start + count) * per), [count, ...x.shape.slice(1)]);
+    const logits = (await session.run({ input }))[session.outputNames[0]!]!.data as Float32Array;
+    let correct = 0;
+    for (let i = 0; i < count; i++) {
+      const row = logits.subarray(i * 10, i * 10 + 10);
+      if (BigInt(row.indexOf(Math.max(...row))) === labels[start + i]) correct++;
+    }
+    return correct / count;
+  });
+}
+
+describe('distill', () => {
+  it('recovers a 50%-pruned LeNet-5 to within 1.5 points of the teacher on unseen MNIST', async () => {
+    const teacher = await readModelFile(MODELS.lenet);
+    const progress: DistillProgress[] = [];
+    const t0 = performance.now();
+    const { model, report } = await distill(teacher, {
+      data: [{ path: NPZ.mnistCalib }, { path: EVAL_NPZ.mnistEval, count: 7000 }],
+      heldOut: { count: 1000 },
+      epochs: EPOCHS,
+      batchSize: 64,
+      learningRate: { kind: 'cosine', initial: Number(process.env.DISTILL_LR ?? 0.01) },
+      temperature: 4,
+      alpha: 0.7,
+      earlyStopping: { patience: 3 },
+      threads: 2,
+      onProgress: (p) => progress.push(p),
+    });
+    const wallMs = performance.now() - t0;
+    const [teacherAcc, studentAcc] = [await accuracyOn(teacher, EVAL_NPZ.mnistEval, 7000, 2000), await accuracyOn(model, EVAL_NPZ.mnistEval, 7000, 2000)];
+    const [tMacs, sMacs] = [(await inspectModel(encodeModelProto(teacher))).macs!, (await inspectModel(encodeModelProto(model))).macs!];
+    if (process.env.DISTILL_REPORT) console.log(JSON.stringify({ epochs: EPOCHS, teacherAcc, studentAcc, tMacs, sMacs, wallMs, details: report.details }));
+
+    expect(sMacs).toBeLessThanOrEqual(0.6 * tMacs);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(report.details.samplesPerSec).toBeGreaterThan(0);
+    expect(model.graph!.node!.map((n) => n.opType)).toEqual(teacher.graph!.node!.map((n) => n.opType));
+    expect(studentAcc).toBeGreaterThanOrEqual(teacherAcc - 0.015);
+    expect(wallMs).toBeLessThan(180_000);
+  }, 240_000);
+
+  it('rejects bad options before training', async () => {
+    const teacher = await readModelFile(MODELS.lenet);
+    await expect(distill(teacher, { data: NPZ.mnistCalib, epochs: 0 })).rejects.toMatchObject({ code: 'train/invalid_options' });
+    await expect(distill(teacher, { data: NPZ.mnistCalib, alpha: 2 })).rejects.toMatchObject({ code: 'train/invalid_options' });
+  });
+});

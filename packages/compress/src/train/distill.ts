@@ -1,0 +1,362 @@
+import { availableParallelism } from 'node:os';
+import { openNpz } from '../data/npz.js';
+import { LABELS_ARRAY } from '../data/validate-dataset.js';
+import { mulberry32 } from '../eval/synthetic.js';
+import { CompressError, describeCause } from '../errors.js';
+import { ort } from '../inspect/runtime.js';
+import { cloneModelProto, encodeModelProto } from '../ir/model-proto.js';
+import type { onnx } from '../ir/onnx.js';
+import type { PassResult } from '../passes/pass-result.js';
+import { pruneChannels } from '../passes/prune/index.js';
+import { buildTrainingGraph, logitsModel, writeWeights } from './training-graph.js';
+
+/** Samples [start, start + count) of one .npz (all of it by default). */
+export interface DataSlice {
+  readonly path: string;
+  readonly start?: number;
+  readonly count?: number;
+}
+
+export type LearningRateSchedule =
+  | { readonly kind: 'cosine'; readonly initial: number; readonly final?: number }
+  | { readonly kind: 'step'; readonly initial: number; readonly gamma: number; readonly everyEpochs: number };
+
+export interface DistillProgress {
+  readonly epoch: number;
+  readonly step: number;
+  /** Mean training loss over the epoch. */
+  readonly loss: number;
+  /** Student accuracy on the held-out samples (null without labels). */
+  readonly heldOutAccuracy: number | null;
+  /** Fraction of held-out samples where student and teacher predict the same class. */
+  readonly heldOutAgreement: number;
+  readonly samplesPerSec: number;
+}
+
+export interface DistillOptions {
+  /** The student (default: the teacher with 50% of Conv/Gemm filters pruned by `pruneChannels`). */
+  readonly student?: onnx.ModelProto;
+  /** Training data: an .npz path or slices of several; the array named like the model input, plus optional `labels`. */
+  readonly data: string | readonly DataSlice[];
+  /** Held-out samples for early stopping: a fraction or count taken from the end of `data`, or separate slices (default 10%). */
+  readonly heldOut?: { readonly fraction: number } | { readonly count: number } | { readonly data: string | readonly DataSlice[] };
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  /** Default cosine from 0.01 to 0. */
+  readonly learningRate?: LearningRateSchedule;
+  readonly temperature?: number;
+  /** Weight of the distillation term; (1 − alpha) weighs cross-entropy on labels when there are labels. */
+  readonly alpha?: number;
+  readonly momentum?: number;
+  readonly weightDecay?: number;
+  /** Stop after `patience` epochs without held-out improvement (accuracy with labels, else agreement); the best epoch's weights are kept. */
+  readonly earlyStopping?: { readonly patience: number };
+  readonly seed?: number;
+  readonly threads?: number;
+  readonly onProgress?: (progress: DistillProgress) => void;
+}
+
+interface Samples {
+  readonly x: Float32Array;
+  readonly labels: BigInt64Array | null;
+  readonly count: number;
+  readonly sampleShape: readonly number[];
+}
+
+const DEFAULTS = { epochs: 10, batchSize: 64, temperature: 4, alpha: 0.9, momentum: 0.9, weightDecay: 5e-4 };
+
+function invalid(detail: string): CompressError {
+  return new CompressError('train/invalid_options', 'train', detail);
+}
+
+/**
+ * Knowledge distillation: trains `student` to match `teacher`'s logits (softened at `temperature`) and,
+ * where the data has labels, the labels — each SGD step one run of an ONNX training graph
+ * (`buildTrainingGraph`) in onnxruntime. The teacher's logits are computed once per run and cached in
+ * memory; a teacher Softmax output is stripped first (softmax is shift-invariant, so this equals using
+ * log-probabilities). Returns the student's own inference graph with the trained weights written back.
+ *
+ * @throws CompressError `train/invalid_options`, `train/unsupported_op`, `dataset/invalid`, `dataset/mismatch`.
+ */
+export async function distill(teacher: onnx.ModelProto, options: DistillOptions): Promise<PassResult> {
+  const started = performance.now();
+  const epochs = options.epochs ?? DEFAULTS.epochs;
+  const batchSize = options.batchSize ?? DEFAULTS.batchSize;
+  const temperature = options.temperature ?? DEFAULTS.temperature;
+  const alpha = options.alpha ?? DEFAULTS.alpha;
+  const momentum = options.momentum ?? DEFAULTS.momentum;
+  const weightDecay = options.weightDecay ?? DEFAULTS.weightDecay;
+  const schedule = options.learningRate ?? { kind: 'cosine', initial: 0.01 };
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw invalid(`epochs must be a positive integer; got ${epochs}`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw invalid(`batchSize must be a positive integer; got ${batchSize}`);
+  if (!(temperature > 0)) throw invalid(`temperature must be > 0; got ${temperature}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw invalid(`alpha must be in [0, 1]; got ${alpha}`);
+  if (!(momentum >= 0 && momentum < 1)) throw invalid(`momentum must be in [0, 1); got ${momentum}`);
+  if (!(weightDecay >= 0)) throw invalid(`weightDecay must be ≥ 0; got ${weightDecay}`);
+  if (!(schedule.initial > 0)) throw invalid(`learning rate must be > 0; got ${schedule.initial}`);
+  const threads = options.threads ?? availableParallelism();
+
+  let student = options.student;
+  const notes: string[] = [];
+  if (!student) {
+    student = (await pruneChannels(teacher, { ratio: 0.5, ops: ['Conv', 'Gemm'] })).model;
+    notes.push('student: the teacher with 50% of Conv/Gemm filters pruned (pruneChannels)');
+  }
+  const teacherLogitsModel = logitsModel(teacher);
+  if (teacherLogitsModel.strippedSoftmax) notes.push("the teacher's final Softmax was stripped: its logits are distilled");
+  const studentInfo = logitsModel(student);
+  if (studentInfo.strippedSoftmax) notes.push("the student's final Softmax is stripped for training and kept in the returned model");
+
+  const inputName = dataInputName(studentInfo.model);
+  const all = await loadSlices(typeof options.data === 'string' ? [{ path: options.data }] : options.data, inputName);
+  let train: Samples;
+  let held: Samples;
+  const heldOut = options.heldOut ?? { fraction: 0.1 };
+  if ('data' in heldOut) {
+    train = all;
+    held = await loadSlices(typeof heldOut.data === 'string' ? [{ path: heldOut.data }] : heldOut.data, inputName);
+  } else {
+    const n = 'count' in heldOut ? heldOut.count : Math.round(heldOut.fraction * all.count);
+    if (!(Number.isInteger(n) && n >= 1 && n < all.count)) throw invalid(`held-out size must be between 1 and ${all.count - 1} samples; got ${n}`);
+    [train, held] = [subset(all, 0, all.count - n), subset(all, all.count - n, n)];
+  }
+  if (train.count < batchSize) throw invalid(`batchSize ${batchSize} exceeds the ${train.count} training samples`);
+
+  const sessionOptions: ort.InferenceSession.SessionOptions = { logSeverityLevel: 3, intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+  const teacherSession = await ort.InferenceSession.create(encodeModelProto(teacherLogitsModel.model), sessionOptions);
+  const trainTeacher = await runLogits(teacherSession, inputName, train, 256);
+  const heldTeacher = await runLogits(teacherSession, inputName, held, 256);
+  await teacherSession.release();
+
+  const probeCount = Math.min(2, train.count);
+  const probe = { [inputName]: new ort.Tensor('float32', train.x.slice(0, probeCount * sampleSize(train)), [probeCount, ...train.sampleShape]) };
+  const tg = await buildTrainingGraph(student, { temperature, alpha, momentum, weightDecay, labels: train.labels !== null }, probe);
+  if (trainTeacher.classes !== tg.classes) throw new CompressError('dataset/mismatch', 'train', `teacher has ${trainTeacher.classes} classes, student ${tg.classes}`);
+  const [trainSession, evalSession] = await Promise.all([
+    ort.InferenceSession.create(encodeModelProto(tg.model), sessionOptions),
+    ort.InferenceSession.create(encodeModelProto(tg.forward), sessionOptions),
+  ]);
+
+  const classes = tg.classes;
+  let state = tg.initialState();
+  const paramFeeds = (): Record<string, ort.Tensor> => Object.fromEntries(tg.params.map((p) => [p.name, state[p.name]!]));
+  const scoreHeldOut = async (): Promise<{ accuracy: number | null; agreement: number }> => {
+    const logits = await runLogits(evalSession, inputName, held, 256, paramFeeds());
+    return compare(logits.values, heldTeacher.values, held.labels, classes);
+  };
+  const teacherHeld = compare(heldTeacher.values, heldTeacher.values, held.labels, classes);
+  const before = await scoreHeldOut();
+
+  const stepsPerEpoch = Math.ceil(train.count / batchSize);
+  const totalSteps = stepsPerEpoch * epochs;
+  const random = mulberry32(options.seed ?? 1);
+  const perSample = sampleSize(train);
+  let step = 0;
+  let trainedSamples = 0;
+  let trainMs = 0;
+  let best = { epoch: 0, score: score(before), weights: snapshot(tg.params.map((p) => p.name), state), ...before };
+  const history: { epoch: number; loss: number; heldOutAccuracy: number | null; heldOutAgreement: number }[] = [];
+  let stoppedEarly = false;
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const order = permutation(train.count, random);
+      const t0 = performance.now();
+      let lossSum = 0;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        const rows = order.subarray(s * batchSize, Math.min((s + 1) * batchSize, train.count));
+        const x = new Float32Array(rows.length * perSample);
+        const t = new Float32Array(rows.length * classes);
+        const y = train.labels ? new BigInt64Array(rows.length) : null;
+        rows.forEach((r, i) => {
+          x.set(train.x.subarray(r * perSample, (r + 1) * perSample), i * perSample);
+          t.set(trainTeacher.values.subarray(r * classes, (r + 1) * classes), i * classes);
+          if (y) y[i] = train.labels![r]!;
+        });
+        const feeds: Record<string, ort.Tensor> = {
+          ...state,
+          [inputName]: new ort.Tensor('float32', x, [rows.length, ...train.sampleShape]),
+          [tg.inputs.teacherLogits]: new ort.Tensor('float32', t, [rows.length, classes]),
+          [tg.inputs.learningRate]: new ort.Tensor('float32', Float32Array.of(learningRate(schedule, step, totalSteps, stepsPerEpoch)), []),
+        };
+        if (y && tg.inputs.labels) feeds[tg.inputs.labels] = new ort.Tensor('int64', y, [rows.length]);
+        const out = await trainSession.run(feeds);
+        const next: Record<string, ort.Tensor> = {};
+        for (const p of tg.params) {
+          next[p.name] = out[p.updatedOutput]!;
+          next[p.momentumInput] = out[p.updatedMomentumOutput]!;
+        }
+        state = next;
+        const loss = (out[tg.outputs.loss]!.data as Float32Array)[0]!;
+        if (!Number.isFinite(loss)) throw new CompressError('train/invalid_options', 'train', `training diverged at step ${step} (loss ${loss}); lower the learning rate`);
+        lossSum += loss * rows.length;
+        step++;
+      }
+      const elapsed = performance.now() - t0;
+      trainMs += elapsed;
+      trainedSamples += train.count;
+      const heldScore = await scoreHeldOut();
+      const entry = { epoch, loss: lossSum / train.count, heldOutAccuracy: heldScore.accuracy, heldOutAgreement: heldScore.agreement };
+      history.push(entry);
+      options.onProgress?.({ ...entry, step, samplesPerSec: (train.count / elapsed) * 1000 });
+      if (score(heldScore) > best.score) best = { epoch, score: score(heldScore), weights: snapshot(tg.params.map((p) => p.name), state), ...heldScore };
+      if (options.earlyStopping && epoch - best.epoch >= options.earlyStopping.patience) {
+        stoppedEarly = epoch < epochs;
+        break;
+      }
+    }
+  } catch (err) {
+    if (err instanceof CompressError) throw err;
+    throw new CompressError('train/invalid_options', 'train', `training step failed: ${describeCause(err)}`, { cause: err });
+  } finally {
+    await Promise.all([trainSession.release(), evalSession.release()]);
+  }
+
+  const trained = writeWeights(cloneModelProto(student), best.weights);
+  const samplesPerSec = trainMs > 0 ? (trainedSamples / trainMs) * 1000 : 0;
+  return {
+    model: trained,
+    report: {
+      pass: 'distill',
+      changed: tg.params.length,
+      skipped: [],
+      notes: [...notes, `kept the weights of epoch ${best.epoch} (best held-out ${train.labels ? 'accuracy' : 'agreement'})`],
+      details: {
+        epochs: history.length,
+        steps: step,
+        bestEpoch: best.epoch,
+        stoppedEarly,
+        trainSamples: train.count,
+        heldOutSamples: held.count,
+        samplesPerSec,
+        wallMs: performance.now() - started,
+        trainedTensors: tg.params.map((p) => p.name),
+        teacher: { heldOutAccuracy: teacherHeld.accuracy },
+        heldOut: { before, after: { accuracy: best.accuracy, agreement: best.agreement } },
+        history,
+        options: { batchSize, temperature, alpha, momentum, weightDecay, learningRate: schedule },
+      },
+    },
+  };
+}
+
+export function learningRate(schedule: LearningRateSchedule, step: number, totalSteps: number, stepsPerEpoch: number): number {
+  if (schedule.kind === 'cosine') {
+    const final = schedule.final ?? 0;
+    return final + 0.5 * (schedule.initial - final) * (1 + Math.cos((Math.PI * step) / totalSteps));
+  }
+  return schedule.initial * schedule.gamma ** Math.floor(step / stepsPerEpoch / schedule.everyEpochs);
+}
+
+function score(s: { accuracy: number | null; agreement: number }): number {
+  return s.accuracy ?? s.agreement;
+}
+
+function snapshot(names: readonly string[], state: Record<string, ort.Tensor>): Map<string, Float32Array> {
+  return new Map(names.map((n) => [n, Float32Array.from(state[n]!.data as Float32Array)]));
+}
+
+function permutation(n: number, random: () => number): Uint32Array {
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+function sampleSize(s: Samples): number {
+  return s.sampleShape.reduce((a, b) => a * b, 1);
+}
+
+function subset(s: Samples, start: number, count: number): Samples {
+  const per = sampleSize(s);
+  return { x: s.x.subarray(start * per, (start + count) * per), labels: s.labels ? s.labels.subarray(start, start + count) : null, count, sampleShape: s.sampleShape };
+}
+
+function dataInputName(model: onnx.ModelProto): string {
+  const inits = new Set((model.graph?.initializer ?? []).map((t) => t.name ?? ''));
+  const inputs = (model.graph?.input ?? []).map((v) => v.name ?? '').filter((n) => !inits.has(n));
+  if (inputs.length !== 1) throw invalid(`the student must have exactly one data input; it has ${inputs.length}`);
+  return inputs[0]!;
+}
+
+async function loadSlices(slices: readonly DataSlice[], inputName: string): Promise<Samples> {
+  if (slices.length === 0) throw invalid('no data given');
+  const parts: Samples[] = [];
+  for (const slice of slices) {
+    const npz = await openNpz(slice.path);
+    if (!npz.arrays.some((a) => a.name === inputName)) throw new CompressError('dataset/mismatch', 'train', `${slice.path} has no array "${inputName}" (the model input)`);
+    const x = await npz.readArray(inputName);
+    if (x.dtype !== 'float32') throw new CompressError('dataset/mismatch', 'train', `${slice.path}: "${inputName}" is ${x.dtype}, expected float32`);
+    const labelsInfo = npz.arrays.find((a) => a.name === LABELS_ARRAY);
+    const labelArray = labelsInfo ? await npz.readArray(LABELS_ARRAY) : null;
+    const total = x.shape[0]!;
+    const start = slice.start ?? 0;
+    const count = slice.count ?? total - start;
+    if (!(start >= 0 && count >= 1 && start + count <= total)) throw invalid(`${slice.path}: slice [${start}, ${start + count}) is outside its ${total} samples`);
+    let labels: BigInt64Array | null = null;
+    if (labelArray) {
+      const src = labelArray.data;
+      labels = new BigInt64Array(count);
+      for (let i = 0; i < count; i++) labels[i] = BigInt(src[start + i] as number | bigint);
+    }
+    parts.push({ ...subset({ x: x.data as Float32Array, labels: null, count: total, sampleShape: x.shape.slice(1) }, start, count), labels });
+  }
+  const shape = parts[0]!.sampleShape;
+  if (parts.some((p) => p.sampleShape.join() !== shape.join())) throw new CompressError('dataset/mismatch', 'train', 'data slices have different sample shapes');
+  const count = parts.reduce((a, p) => a + p.count, 0);
+  const per = sampleSize(parts[0]!);
+  const x = new Float32Array(count * per);
+  // Labels count only when every slice has them; samples labelled −1 (unlabelled) disable them too.
+  const labelled = parts.every((p) => p.labels !== null);
+  const labels = labelled ? new BigInt64Array(count) : null;
+  let at = 0;
+  for (const p of parts) {
+    x.set(p.x, at * per);
+    if (labels) labels.set(p.labels!, at);
+    at += p.count;
+  }
+  const usable = labels && labels.every((l) => l >= 0n);
+  return { x, labels: usable ? labels : null, count, sampleShape: shape };
+}
+
+async function runLogits(
+  session: ort.InferenceSession,
+  inputName: string,
+  samples: Samples,
+  batch: number,
+  extra: Record<string, ort.Tensor> = {},
+): Promise<{ values: Float32Array; classes: number }> {
+  const per = sampleSize(samples);
+  let values: Float32Array | null = null;
+  let classes = 0;
+  for (let start = 0; start < samples.count; start += batch) {
+    const n = Math.min(batch, samples.count - start);
+    const x = new ort.Tensor('float32', samples.x.slice(start * per, (start + n) * per), [n, ...samples.sampleShape]);
+    const out = (await session.run({ ...extra, [inputName]: x }))[session.outputNames[0]!]!;
+    if (!values) {
+      classes = out.dims[1] ?? 1;
+      values = new Float32Array(samples.count * classes);
+    }
+    values.set(out.data as Float32Array, start * classes);
+  }
+  return { values: values!, classes };
+}
+
+function argmax(values: Float32Array, row: number, classes: number): number {
+  let best = 0;
+  for (let k = 1; k < classes; k++) if (values[row * classes + k]! > values[row * classes + best]!) best = k;
+  return best;
+}
+
+function compare(student: Float32Array, teacher: Float32Array, labels: BigInt64Array | null, classes: number): { accuracy: number | null; agreement: number } {
+  const n = student.length / classes;
+  let agree = 0;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const s = argmax(student, i, classes);
+    if (s === argmax(teacher, i, classes)) agree++;
+    if (labels && BigInt(s) === labels[i]) correct++;
+  }
+  return { accuracy: labels ? correct / n : null, agreement: agree / n };
+}
