@@ -1,0 +1,257 @@
+import path from 'node:path';
+import type { DesiredAssignment, DeviceHealth, RunningState } from '@edgefleet/contracts';
+import { io, type Socket } from 'socket.io-client';
+import { DeviceApiError, DeviceClient } from './client/device-client.js';
+import { resumableDownload } from './download/resumable-download.js';
+import { healthCheck } from './health/health-check.js';
+import { ModelSession } from './runtime/model-session.js';
+import { type FeedbackItem, InferenceServer } from './server/inference-server.js';
+import { IdentityStore, type Identity } from './state/identity-store.js';
+import { type InstalledModel, ModelStore } from './store/model-store.js';
+import { TelemetryBuffer } from './telemetry/telemetry-buffer.js';
+import { platformPublicKey, verifyManifest } from './verify/manifest.js';
+
+export interface AgentOptions {
+  stateDir: string;
+  /** Local inference API port. @defaultValue 8600; 0 picks a free one */
+  port?: number;
+  /** ORT intra-op threads. @defaultValue 1 */
+  threads?: number;
+  /** Long-poll seconds for the desired state. @defaultValue 30 */
+  waitS?: number;
+  /** @defaultValue 30000 */
+  heartbeatMs?: number;
+  /** Telemetry and feedback flush period. @defaultValue 60000 */
+  flushMs?: number;
+  /** Listen for `desired.changed` on socket.io `/devices`. @defaultValue true */
+  push?: boolean;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface AgentError {
+  code: string;
+  message: string;
+  at: string;
+  sha256?: string;
+}
+
+/** Feedback queued while the server is away; bounded, oldest dropped. */
+const MAX_FEEDBACK = 10_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The edge agent: follows the desired state (long-poll plus socket.io push), and for a new assignment verifies the
+ * signed manifest, downloads (resumably), installs, health-checks and swaps the model in, then reports `running`.
+ * Whatever fails, the model in place keeps serving.
+ */
+export class Agent {
+  private identity!: Identity;
+  private client!: DeviceClient;
+  private readonly store: ModelStore;
+  private server!: InferenceServer;
+  private telemetry!: TelemetryBuffer;
+  private socket: Socket | null = null;
+  private running: RunningState | null = null;
+  private health: DeviceHealth = 'ok';
+  private lastError: AgentError | null = null;
+  /** The API refused our credentials (revoked device): we stop calling it and keep serving. */
+  private unauthorized: string | null = null;
+  private etag: string | null = null;
+  private poll: AbortController | null = null;
+  private stopped = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private feedback: FeedbackItem[] = [];
+  private refused = new Set<string>();
+  private counters: Record<string, number> = { installs: 0, refused: 0, feedbackDropped: 0 };
+  port = 0;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.store = new ModelStore(opts.stateDir);
+  }
+
+  private log(msg: string, fields?: Record<string, unknown>) {
+    this.opts.log?.(msg, fields);
+  }
+
+  status() {
+    return { health: this.health, error: this.lastError, unauthorized: this.unauthorized, running: this.running, deviceId: this.identity?.deviceId, counters: this.counters };
+  }
+
+  async start(): Promise<void> {
+    const identity = await new IdentityStore(this.opts.stateDir).load();
+    if (!identity) throw new Error(`agent: not enrolled (no identity in ${this.opts.stateDir}); run "edgefleet-agent enroll" first`);
+    this.identity = identity;
+    this.client = new DeviceClient(identity.server, identity);
+    this.telemetry = new TelemetryBuffer({ file: path.join(this.opts.stateDir, 'telemetry.json'), send: (buckets) => this.client.telemetry({ buckets }) });
+    this.server = new InferenceServer({
+      port: this.opts.port ?? 8600,
+      onInference: (v, ms, ok) => this.telemetry.record(v, ms, ok),
+      onFeedback: (item) => this.queueFeedback(item),
+      status: () => this.status(),
+    });
+    await this.restoreCurrent();
+    this.port = await this.server.listen();
+    this.log('serving', { port: this.port, model: this.running?.sha256 ?? null });
+    if (this.opts.push !== false) this.connectPush();
+    this.timers.push(setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 30_000));
+    this.timers.push(setInterval(() => void this.flush(), this.opts.flushMs ?? 60_000));
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.poll?.abort();
+    this.socket?.close();
+    await this.loopDone;
+    await this.flush();
+    await this.server?.close();
+  }
+
+  /** Loads the model `active.json` names (the previous one if that fails), so a restart serves at once, offline too. */
+  private async restoreCurrent() {
+    const pointers = await this.store.pointers();
+    for (const m of [pointers.current, pointers.previous]) {
+      if (!m || !(await this.store.has(m.sha256))) continue;
+      try {
+        await this.load(m);
+        return;
+      } catch (err) {
+        this.fail('restore/failed', err, m.sha256);
+      }
+    }
+  }
+
+  private async load(m: InstalledModel, manifest?: Record<string, unknown>) {
+    const session = await ModelSession.create(this.store.pathOf(m.sha256), { threads: this.opts.threads ?? 1 });
+    try {
+      await healthCheck(session, manifest);
+    } catch (err) {
+      await session.dispose();
+      throw err;
+    }
+    await this.server.swap(session, m);
+    this.running = { v: 1, versionId: m.versionId, variantId: m.variantId, sha256: m.sha256 };
+  }
+
+  private fail(code: string, err: unknown, sha256?: string) {
+    const e = err as { code?: string; message?: string };
+    this.lastError = { code: e.code ?? code, message: e.message ?? String(err), at: new Date().toISOString(), ...(sha256 ? { sha256 } : {}) };
+    this.health = 'degraded';
+    this.log('error', { ...this.lastError });
+  }
+
+  private handleAuth(err: unknown): boolean {
+    if (err instanceof DeviceApiError && err.unauthorized) {
+      if (!this.unauthorized) this.log('unauthorized', { code: err.code });
+      this.unauthorized = err.code;
+      this.health = 'failing';
+      this.lastError = { code: err.code, message: err.message, at: new Date().toISOString() };
+      this.poll?.abort();
+      this.socket?.close();
+      return true;
+    }
+    return false;
+  }
+
+  private connectPush() {
+    const url = new URL('/devices', this.identity.server).toString();
+    this.socket = io(url, { auth: { token: `${this.identity.deviceId}.${this.identity.secret}` }, transports: ['websocket'], reconnectionDelayMax: 30_000 });
+    // A push only wakes the long-poll; the desired state itself always comes from the REST endpoint.
+    this.socket.on('desired.changed', (e: { etag?: string }) => {
+      if (e?.etag !== this.etag) this.poll?.abort();
+    });
+    this.socket.on('connect_error', () => {});
+  }
+
+  private async loop() {
+    let failures = 0;
+    while (!this.stopped && !this.unauthorized) {
+      this.poll = new AbortController();
+      try {
+        const state = await this.client.desired({ etag: this.etag, wait: this.etag ? (this.opts.waitS ?? 30) : 0, signal: this.poll.signal });
+        failures = 0;
+        if (state) {
+          this.etag = state.etag;
+          if (state.assignment) await this.apply(state.assignment);
+          await this.heartbeat();
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        if (this.poll.signal.aborted) continue;
+        if (this.handleAuth(err)) break;
+        failures++;
+        // Server away: keep serving, back off (jittered) before asking again.
+        await sleep(Math.random() * Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  /** Installs an assignment; on any failure the current model stays and the error is reported. */
+  async apply(a: DesiredAssignment): Promise<void> {
+    if (this.running?.sha256 === a.sha256 && this.running.variantId === a.variant.id) return;
+    const key = `${a.variant.id}:${a.sha256}:${a.signature}`;
+    if (this.refused.has(key)) return;
+    try {
+      verifyManifest(a.manifest, a.signature, platformPublicKey(this.identity.platformKey), { sha256: a.sha256, bytes: a.bytes });
+      if (!(await this.store.has(a.sha256))) {
+        const dl = await resumableDownload({
+          url: this.client.url(a.artifactUrl),
+          sha256: a.sha256,
+          bytes: a.bytes,
+          dir: path.join(this.opts.stateDir, 'downloads'),
+          headers: { authorization: this.client.authorization },
+        });
+        await this.store.install(dl.path, a.sha256);
+      }
+      const m: InstalledModel = { sha256: a.sha256, versionId: a.version.id, variantId: a.variant.id, modelId: a.model.id, installedAt: new Date().toISOString() };
+      await this.load(m, a.manifest);
+      await this.store.activate(m);
+      this.counters.installs!++;
+      this.health = 'ok';
+      this.lastError = null;
+      this.log('installed', { sha256: a.sha256, version: a.version.number });
+    } catch (err) {
+      this.refused.add(key);
+      this.counters.refused!++;
+      this.fail('install/failed', err, a.sha256);
+      if (this.handleAuth(err)) return;
+    }
+  }
+
+  async heartbeat(): Promise<void> {
+    // A revoked device stops calling the API; /v1/status and the log carry the reason.
+    if (this.unauthorized) return;
+    try {
+      await this.client.heartbeat({ v: 1, running: this.running, health: this.health, counters: { ...this.counters, ...(this.lastError ? { lastErrorAt: Date.parse(this.lastError.at) } : {}) } });
+    } catch (err) {
+      this.handleAuth(err);
+    }
+  }
+
+  private queueFeedback(item: FeedbackItem) {
+    this.feedback.push(item);
+    if (this.feedback.length > MAX_FEEDBACK) {
+      this.counters.feedbackDropped! += this.feedback.length - MAX_FEEDBACK;
+      this.feedback.splice(0, this.feedback.length - MAX_FEEDBACK);
+    }
+  }
+
+  /** Sends telemetry and queued feedback; what cannot be sent stays (telemetry on disk, feedback in memory). */
+  async flush(): Promise<void> {
+    if (this.unauthorized || !this.client) return;
+    await this.telemetry.flush().catch(() => false);
+    while (this.feedback.length > 0) {
+      const items = this.feedback.slice(0, 1000);
+      try {
+        await this.client.feedback({ items });
+        this.feedback.splice(0, items.length);
+      } catch (err) {
+        this.handleAuth(err);
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,11 @@
+export { Agent, type AgentOptions, type AgentError } from './agent.js';
+export { DeviceClient, DeviceApiError, backoffDelay, type BackoffOptions } from './client/device-client.js';
+export { resumableDownload, DownloadError, type DownloadRequest, type DownloadResult } from './download/resumable-download.js';
+export { healthCheck, generatedInputs, HealthCheckError } from './health/health-check.js';
+export { ModelSession, runtimeVersion, type TensorData, type ValueInfo, type SessionOptions } from './runtime/model-session.js';
+export { InferenceServer, type InferenceServerOptions, type ServedModel, type FeedbackItem } from './server/inference-server.js';
+export { IdentityStore, Identity, defaultStateDir } from './state/identity-store.js';
+export { ModelStore, ActivePointers, InstalledModel } from './store/model-store.js';
+export { TelemetryBuffer, histogramIndex, type TelemetryBucket } from './telemetry/telemetry-buffer.js';
+export { verifyManifest, platformPublicKey, VerificationError } from './verify/manifest.js';
+export { collectFacts, AGENT_VERSION } from './facts.js';

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import type { ModelSession, TensorData } from '../runtime/model-session.js';
+
+export interface ServedModel {
+  sha256: string;
+  versionId: string;
+  variantId: string;
+}
+
+export interface FeedbackItem {
+  versionId: string;
+  predictionId: string;
+  predicted: number;
+  label: number;
+  at: string;
+}
+
+export interface InferenceServerOptions {
+  /** @defaultValue 0 (any free port) */
+  port?: number;
+  /** @defaultValue 127.0.0.1: the API is for processes on the device only. */
+  host?: string;
+  onInference?: (versionId: string, latencyMs: number, ok: boolean) => void;
+  onFeedback?: (item: FeedbackItem) => void;
+  status?: () => Record<string, unknown>;
+  /** Predictions remembered for feedback. @defaultValue 10000 */
+  maxPredictions?: number;
+}
+
+const InferBody = z.object({ inputs: z.record(z.string(), z.object({ dims: z.array(z.number().int().nonnegative()), data: z.array(z.number()) })) });
+const FeedbackBody = z.object({ predictionId: z.string().min(1).max(200), label: z.number().int() });
+const MAX_BODY = 16 * 1024 * 1024;
+
+/** A session plus the requests running on it: a swapped-out session is disposed when its last request ends. */
+class Slot {
+  inflight = 0;
+  retired = false;
+  constructor(
+    readonly session: ModelSession,
+    readonly model: ServedModel,
+  ) {}
+  async release() {
+    this.inflight--;
+    if (this.retired && this.inflight === 0) await this.session.dispose();
+  }
+}
+
+const argmax = (d: Float32Array) => d.reduce((best, v, i) => (v > d[best]! ? i : best), 0);
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The local inference API on 127.0.0.1: `POST /v1/infer`, `GET /v1/status`, `POST /v1/feedback`. {@link swap}
+ * switches models without dropping requests: those in flight finish on the old session.
+ */
+export class InferenceServer {
+  private slot: Slot | null = null;
+  private readonly server: http.Server;
+  private readonly predictions = new Map<string, { versionId: string; predicted: number }>();
+  /** Sessions disposed after a swap (for tests and status). */
+  disposedSessions = 0;
+
+  constructor(private readonly opts: InferenceServerOptions = {}) {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  get model(): ServedModel | null {
+    return this.slot?.model ?? null;
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Serves `session` from now on; the previous one is disposed once its in-flight requests are done. */
+  async swap(session: ModelSession, model: ServedModel): Promise<void> {
+    const old = this.slot;
+    this.slot = new Slot(session, model);
+    if (old) {
+      old.retired = true;
+      if (old.inflight === 0) {
+        await old.session.dispose();
+        this.disposedSessions++;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const slot = this.slot;
+    this.slot = null;
+    if (slot) {
+      slot.retired = true;
+      if (slot.inflight === 0) await slot.session.dispose();
+    }
+  }
+
+  private async body(req: http.IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > MAX_BODY) throw new HttpError(413, 'request/too_large', 'body too large');
+      chunks.push(c);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'request/invalid_json', 'body is not JSON');
+    }
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const route = `${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
+      if (route === 'GET /v1/status') return send(200, { model: this.model, ...this.opts.status?.() });
+      if (route === 'POST /v1/infer') return send(200, await this.infer(await this.body(req)));
+      if (route === 'POST /v1/feedback') {
+        const parsed = FeedbackBody.safeParse(await this.body(req));
+        if (!parsed.success) throw new HttpError(400, 'request/validation_failed', parsed.error.message);
+        const p = this.predictions.get(parsed.data.predictionId);
+        if (!p) throw new HttpError(404, 'prediction/not_found', 'unknown or expired predictionId');
+        this.opts.onFeedback?.({ versionId: p.versionId, predictionId: parsed.data.predictionId, predicted: p.predicted, label: parsed.data.label, at: new Date().toISOString() });
+        return send(202, { accepted: 1 });
+      }
+      throw new HttpError(404, 'route/not_found', `no route ${route}`);
+    } catch (err) {
+      if (err instanceof HttpError) return send(err.status, { error: err.code, message: err.message });
+      return send(500, { error: 'inference/failed', message: (err as Error).message });
+    }
+  }
+
+  private async infer(raw: unknown) {
+    const parsed = InferBody.safeParse(raw);
+    if (!parsed.success) throw new HttpError(400, 'request/validation_failed', parsed.error.message);
+    const slot = this.slot;
+    if (!slot) throw new HttpError(503, 'model/not_ready', 'no model installed yet');
+    const feeds: Record<string, TensorData> = {};
+    for (const [name, t] of Object.entries(parsed.data.inputs)) {
+      if (t.dims.reduce((a, b) => a * b, 1) !== t.data.length) throw new HttpError(400, 'request/validation_failed', `input ${name}: data length does not match dims`);
+      feeds[name] = { dims: t.dims, data: Float32Array.from(t.data) };
+    }
+    slot.inflight++;
+    const started = performance.now();
+    let ok = false;
+    try {
+      const out = await slot.session.run(feeds);
+      ok = true;
+      const outputs = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { dims: v.dims, data: Array.from(v.data) }]));
+      const first = Object.values(out)[0];
+      const predictionId = randomUUID();
+      this.remember(predictionId, { versionId: slot.model.versionId, predicted: first ? argmax(first.data) : -1 });
+      return { predictionId, modelVersion: { versionId: slot.model.versionId, variantId: slot.model.variantId, sha256: slot.model.sha256 }, outputs };
+    } catch (err) {
+      throw new HttpError(400, 'inference/failed', (err as Error).message);
+    } finally {
+      this.opts.onInference?.(slot.model.versionId, performance.now() - started, ok);
+      const wasRetired = slot.retired;
+      await slot.release();
+      if (wasRetired && slot.inflight === 0) this.disposedSessions++;
+    }
+  }
+
+  private remember(id: string, p: { versionId: string; predicted: number }) {
+    this.predictions.set(id, p);
+    const max = this.opts.maxPredictions ?? 10_000;
+    // Maps iterate in insertion order: the first key is the oldest.
+    while (this.predictions.size > max) this.predictions.delete(this.predictions.keys().next().value!);
+  }
+}
