@@ -51,6 +51,16 @@ export const RecipeStepSchema = z.discriminatedUnion('name', [
     .strict(),
   z.object({ name: z.literal('prune-channels'), ratio: z.number().gt(0).lt(1), norm: z.enum(['l1', 'l2']).optional() }).strict(),
   z.object({ name: z.literal('prune-unstructured'), sparsity: z.number().gt(0).lt(1) }).strict(),
+  /** Knowledge distillation from the original model on the version's calibration dataset (prune → distill → int8). */
+  z
+    .object({
+      name: z.literal('distill'),
+      epochs: z.number().int().min(1).max(100).optional(),
+      temperature: z.number().gt(0).max(20).optional(),
+      alpha: z.number().min(0).max(1).optional(),
+      learningRate: z.number().gt(0).max(1).optional(),
+    })
+    .strict(),
 ]);
 
 export const RecipeSchema = z

@@ -20,6 +20,9 @@ import type { QuantizeReportDetails } from '../passes/quantize/types.js';
 import { compressForProfiles } from '../profiles/compress-for-profile.js';
 import { BUILTIN_PROFILES } from '../profiles/hardware-profile.js';
 import { renderTable } from '../cli/table.js';
+import { openNpz } from '../data/npz.js';
+import { ort, withSession } from '../inspect/runtime.js';
+import { distill } from '../train/distill.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = process.env.EDGEFLEET_FIXTURES ?? path.resolve(here, '../../../../../shared/fixtures');
@@ -118,13 +121,100 @@ async function mobilenet() {
   check('mobilenetv2 auto for 3 profiles < 60 s', `${autoSeconds.toFixed(1)} s (${summary})`, autoSeconds < 60);
 }
 
+/** Top-1 accuracy on samples [start, start + count) of a labelled .npz (one batch). */
+async function accuracyOn(model: Uint8Array, file: string, start: number, count: number): Promise<number> {
+  const npz = await openNpz(file);
+  const x = await npz.readArray('input');
+  const labels = (await npz.readArray('labels')).data as BigInt64Array;
+  const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  return withSession(model, async (session) => {
+    const input = new ort.Tensor('float32', (x.data as Float32Array).slice(start * per, (start + count) * per), [count, ...x.shape.slice(1)]);
+    const logits = (await session.run({ input }))[session.outputNames[0]!]!.data as Float32Array;
+    const classes = logits.length / count;
+    let correct = 0;
+    for (let i = 0; i < count; i++) {
+      const row = logits.subarray(i * classes, (i + 1) * classes);
+      if (BigInt(row.indexOf(Math.max(...row))) === labels[start + i]) correct++;
+    }
+    return correct / count;
+  });
+}
+
+/** Prune 50% of every prunable layer's filters of LeNet-5, distill from the original, then int8 static. */
+async function distillation() {
+  log('mnist-lenet5 distillation …');
+  const teacher = await readModelFile(fx('models/mnist-lenet5/model.onnx'));
+  const teacherBytes = encodeModelProto(teacher);
+  const evalSet = fx('npz/mnist-eval-9k.npz');
+  // Trained on mnist-calib-1k + eval-9k[0, 7000); evaluated on eval-9k[7000, 9000), never seen.
+  const unseen = (m: Uint8Array) => accuracyOn(m, evalSet, 7000, 2000);
+  const teacherAcc = await unseen(teacherBytes);
+  const started = performance.now();
+  const pruned = await pruneChannels(teacher, { ratio: 0.5, ops: ['Conv', 'Gemm'] });
+  const prunedAcc = await unseen(encodeModelProto(pruned.model));
+  const result = await distill(teacher, {
+    student: pruned.model,
+    data: [{ path: fx('npz/mnist-calib-1k.npz') }, { path: evalSet, count: 7000 }],
+    heldOut: { fraction: 0.1 },
+    epochs: 10,
+    temperature: 4,
+    alpha: 0.7,
+    learningRate: { kind: 'cosine', initial: 0.01 },
+    earlyStopping: { patience: 3 },
+  });
+  const jobSeconds = (performance.now() - started) / 1000;
+  const distilledBytes = encodeModelProto(result.model);
+  const distilledAcc = await unseen(distilledBytes);
+  const [macsBefore, macsAfter] = [(await inspectModel(teacherBytes)).macs!, (await inspectModel(distilledBytes)).macs!];
+  const cut = 1 - macsAfter / macsBefore;
+  const pt = (a: number) => ((teacherAcc - a) * 100).toFixed(2);
+  const d = result.report.details as { epochs: number; bestEpoch: number; samplesPerSec: number; trainSamples: number; heldOutSamples: number };
+  check(
+    'lenet5 prune 50% filters + distill: within 1.0 pt of teacher, ≥ 40% fewer MACs',
+    `teacher ${pct(teacherAcc)}; pruned ${pct(prunedAcc)} (−${pt(prunedAcc)} pt) → distilled ${pct(distilledAcc)} (−${pt(distilledAcc)} pt); ${macsBefore} → ${macsAfter} MACs (−${pct(cut)})`,
+    teacherAcc - distilledAcc <= 0.01 && cut >= 0.4,
+  );
+  const q = await quantizeStatic(result.model, { calibration: fx('npz/mnist-calib-1k.npz'), auto: false });
+  const qBytes = encodeModelProto(q.model);
+  const qAcc = await unseen(qBytes);
+  const ratio = qBytes.length / teacherBytes.length;
+  check('lenet5 pruned + distilled + int8 static: within 1.5 pt, ≤ 0.15× bytes', `${pct(qAcc)} (−${pt(qAcc)} pt), ${ratio.toFixed(3)}× (${qBytes.length} of ${teacherBytes.length} B)`, teacherAcc - qAcc <= 0.015 && ratio <= 0.15);
+  check(
+    'lenet5 distillation job (prune + distill) < 2 min',
+    `${jobSeconds.toFixed(1)} s; ${Math.round(d.samplesPerSec)} samples/s; ${d.epochs} epochs (kept ${d.bestEpoch}) on ${d.trainSamples} + ${d.heldOutSamples} held out`,
+    jobSeconds < 120,
+  );
+}
+
+/** MobileNetV2 to 50% width, distilled on natural128-calib-100 (unlabelled: teacher only); reported, no target. */
+async function mobilenetDistillation() {
+  log('person-mobilenetv2 distillation …');
+  const teacher = await readModelFile(fx('models/person-mobilenetv2/model.onnx'));
+  const teacherBytes = encodeModelProto(teacher);
+  const evalSet = fx('npz/natural128-eval-102.npz');
+  const started = performance.now();
+  const pruned = await pruneChannels(teacher, { ratio: 0.5, ops: ['Conv', 'Gemm'] });
+  const before = await evaluate(encodeModelProto(pruned.model), { dataset: evalSet, reference: teacherBytes, latency: { runs: 2 } });
+  const result = await distill(teacher, { student: pruned.model, data: fx('npz/natural128-calib-100.npz'), heldOut: { fraction: 0.1 }, epochs: 10, batchSize: 16, earlyStopping: { patience: 3 } });
+  const seconds = (performance.now() - started) / 1000;
+  const after = await evaluate(encodeModelProto(result.model), { dataset: evalSet, reference: teacherBytes, latency: { runs: 2 } });
+  const d = result.report.details as { epochs: number; bestEpoch: number; samplesPerSec: number };
+  rows.push([
+    'mobilenetv2 50% filters + distill on calib-100, agreement on eval-102 (report)',
+    `${pct(before.fidelity!.top1Agreement)} pruned → ${pct(after.fidelity!.top1Agreement)} distilled; ${d.epochs} epochs (kept ${d.bestEpoch}), ${Math.round(d.samplesPerSec)} samples/s, ${seconds.toFixed(1)} s`,
+    '–',
+  ]);
+}
+
 async function run() {
   if (!existsSync(FIXTURES)) {
     log(`fixtures not found at ${FIXTURES} (set EDGEFLEET_FIXTURES)`);
     process.exit(2);
   }
   await lenet();
+  await distillation();
   await mobilenet();
+  await mobilenetDistillation();
   process.stdout.write(`\n${renderTable(['target', 'measured', 'result'], rows)}\n`);
 }
 

@@ -72,6 +72,22 @@ describe('edgefleet-compress', () => {
     await expect(cli('auto', MODELS.lenet, '--profile', 'no-such-board')).rejects.toThrow(/unknown profile/);
   });
 
+  it('distill prunes, distills with a held-out split and reports the table', async () => {
+    const out = path.join(dir, 'distilled');
+    const { code, stdout } = await cli('distill', MODELS.lenet, '-o', out, '--data', NPZ.mnistCalib, '--data', NPZ.mnistCalib, '--prune', '0.5', '--epochs', '2', '--held-out', '0.1', '--threads', '2', '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(readdirSync(out)).toEqual(['model.pruned50-distilled.onnx']);
+    expect(result.reports.map((r: { pass: string }) => r.pass)).toEqual(['prune-channels', 'distill']);
+    expect(result.reports[1].details).toMatchObject({ trainSamples: 1800, heldOutSamples: 200 });
+    expect(result.macs).toBeLessThan(0.6 * result.teacherMacs);
+    expect(result.reports[1].details.heldOut.after.accuracy).toBeGreaterThan(0.9);
+    const text = await cli('distill', MODELS.lenet, '-o', path.join(dir, 'd.onnx'), '--data', NPZ.mnistCalib, '--epochs', '1', '--threads', '2');
+    expect(text.stdout).toMatch(/teacher\s+[\d,]+/);
+    expect(text.stdout).toMatch(/distilled\s+[\d,]+/);
+    await expect(cli('distill', MODELS.lenet, '-o', dir)).rejects.toThrow(/--data/);
+  }, 60_000);
+
   it('refuses bad usage and bad models with typed errors, leaving no output', async () => {
     await expect(cli('quantize', MODELS.lenet, '-o', dir)).rejects.toThrow(/--mode/);
     await expect(cli('prune', MODELS.lenet, '--channels', 'many', '-o', dir)).rejects.toThrow(/number/);

@@ -13,6 +13,8 @@ import { compressForProfiles, type ProfileResult } from '../profiles/compress-fo
 import { BUILTIN_PROFILES, builtinProfile, type HardwareProfile } from '../profiles/hardware-profile.js';
 import type { Recipe, RecipeStep } from '../profiles/recipe.js';
 import { runRecipe } from '../profiles/run-recipe.js';
+import { pruneChannels } from '../passes/prune/index.js';
+import { distill } from '../train/distill.js';
 import { ProgressBar } from './progress.js';
 import { formatBytes, formatPercent, renderTable } from './table.js';
 
@@ -26,6 +28,8 @@ usage:
                               [--method minmax|percentile|entropy] [--percentile 99.99] [--exclude n1,n2] [--no-auto] [--threads N]
   edgefleet-compress prune    <model.onnx> -o OUT (--channels 0.25 [--norm l1|l2] | --sparsity 0.5)
   edgefleet-compress auto     <model.onnx> -o OUT [--profile id,id|all] [--calib data.npz] [--eval data.npz] [--max-samples N] [--json]
+  edgefleet-compress distill  <teacher.onnx> -o OUT --data train.npz [--data more.npz] [--prune 0.5] [--epochs 10]
+                              [--temperature 4] [--alpha 0.7] [--lr 0.01] [--held-out 0.1] [--threads N] [--json]
 
 OUT is a directory (files are named <model>.<recipe>.onnx) or a path ending in .onnx.
 Built-in profiles: ${BUILTIN_PROFILES.map((p) => p.id).join(', ')}`;
@@ -51,6 +55,13 @@ const options = {
   sparsity: { type: 'string' },
   norm: { type: 'string' },
   profile: { type: 'string' },
+  data: { type: 'string', multiple: true },
+  prune: { type: 'string' },
+  epochs: { type: 'string' },
+  temperature: { type: 'string' },
+  alpha: { type: 'string' },
+  lr: { type: 'string' },
+  'held-out': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -114,6 +125,68 @@ async function singleRecipe(modelPath: string, flags: Flags, recipe: Recipe) {
     [
       ...result.reports.map((r) => `${r.pass}: changed ${r.changed}, skipped ${r.skipped.length}${r.notes.length ? `\n  ${r.notes.join('\n  ')}` : ''}`),
       `wrote ${out}: ${formatBytes(bytes.length)} (${((bytes.length / originalBytes) * 100).toFixed(1)}% of ${formatBytes(originalBytes)})`,
+    ].join('\n'),
+  );
+}
+
+async function distillCommand(modelPath: string, flags: Flags) {
+  if (!flags.data?.length) throw new UsageError('distill: --data train.npz is required');
+  const ratio = num(flags, 'prune', 0.5)!;
+  if (!(ratio >= 0 && ratio < 1)) throw new UsageError(`--prune must be in [0, 1), got ${ratio}`);
+  const heldOut = num(flags, 'held-out', 0.1)!;
+  if (!(heldOut > 0 && heldOut < 1)) throw new UsageError(`--held-out must be a fraction in (0, 1), got ${heldOut}`);
+  const epochs = num(flags, 'epochs', 10)!;
+  const recipeId = ratio > 0 ? `pruned${Math.round(ratio * 100)}-distilled` : 'distilled';
+  const out = outputPath(flags, modelPath, recipeId);
+  const teacher = await readModelFile(modelPath);
+  const pruned = ratio > 0 ? await pruneChannels(teacher, { ratio, ops: ['Conv', 'Gemm'] }) : null;
+  const bar = new ProgressBar('distill', process.stderr, !flags.json);
+  bar.update(0, epochs, 'teacher logits');
+  const result = await distill(teacher, {
+    student: pruned?.model ?? teacher,
+    data: flags.data.map((p) => ({ path: p })),
+    heldOut: { fraction: heldOut },
+    epochs,
+    temperature: num(flags, 'temperature'),
+    alpha: num(flags, 'alpha', 0.7),
+    learningRate: { kind: 'cosine', initial: num(flags, 'lr', 0.01)! },
+    earlyStopping: { patience: 3 },
+    threads: num(flags, 'threads'),
+    onProgress: (p) =>
+      bar.update(
+        p.epoch,
+        epochs,
+        `epoch ${p.epoch}/${epochs} loss ${p.loss.toFixed(4)} held-out ${p.heldOutAccuracy !== null ? `top-1 ${formatPercent(p.heldOutAccuracy)}` : `agreement ${formatPercent(p.heldOutAgreement)}`} ${Math.round(p.samplesPerSec)}/s`,
+      ),
+  });
+  bar.done();
+  const bytes = encodeModelProto(result.model);
+  await writeFileAtomic(out, bytes);
+  const teacherBytes = encodeModelProto(teacher);
+  const [teacherMacs, studentMacs] = [(await inspectModel(teacherBytes)).macs, (await inspectModel(bytes)).macs];
+  const d = result.report.details as {
+    epochs: number;
+    bestEpoch: number;
+    samplesPerSec: number;
+    wallMs: number;
+    trainSamples: number;
+    heldOutSamples: number;
+    teacher: { heldOutAccuracy: number | null };
+    heldOut: { before: { accuracy: number | null; agreement: number }; after: { accuracy: number | null; agreement: number } };
+  };
+  const reports = pruned ? [pruned.report, result.report] : [result.report];
+  print(flags, { output: out, bytes: bytes.length, originalBytes: teacherBytes.length, macs: studentMacs, teacherMacs, reports }, () =>
+    [
+      renderTable(
+        ['model', 'bytes', 'MACs', 'held-out top-1', 'agreement'],
+        [
+          ['teacher', teacherBytes.length, teacherMacs, formatPercent(d.teacher.heldOutAccuracy), '100.00%'],
+          ...(pruned ? [['pruned', bytes.length, studentMacs, formatPercent(d.heldOut.before.accuracy), formatPercent(d.heldOut.before.agreement)]] : []),
+          ['distilled', bytes.length, studentMacs, formatPercent(d.heldOut.after.accuracy), formatPercent(d.heldOut.after.agreement)],
+        ],
+      ),
+      `${d.epochs} epoch${d.epochs === 1 ? '' : 's'} (kept epoch ${d.bestEpoch}) on ${d.trainSamples} samples, ${d.heldOutSamples} held out; ${Math.round(d.samplesPerSec)} samples/s; ${(d.wallMs / 1000).toFixed(1)} s`,
+      `wrote ${out}: ${formatBytes(bytes.length)} (${((bytes.length / teacherBytes.length) * 100).toFixed(1)}% of ${formatBytes(teacherBytes.length)})`,
     ].join('\n'),
   );
 }
@@ -255,6 +328,9 @@ export async function main(argv: string[]): Promise<number> {
       print(flags, json, () => autoReport(results));
       return 0;
     }
+    case 'distill':
+      await distillCommand(modelPath, flags);
+      return 0;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

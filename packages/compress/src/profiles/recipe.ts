@@ -14,7 +14,23 @@ export type RecipeStep =
       readonly exclude?: readonly string[];
     }
   | { readonly name: 'prune-channels'; readonly ratio: number; readonly norm?: 'l1' | 'l2' }
-  | { readonly name: 'prune-unstructured'; readonly sparsity: number };
+  | { readonly name: 'prune-unstructured'; readonly sparsity: number }
+  | {
+      /**
+       * Knowledge distillation of the recipe's current model (the student, e.g. after `prune-channels`) from the
+       * ORIGINAL model given to `runRecipe` (the teacher), on the version's calibration/training .npz. 10% of it is
+       * held out for early stopping. Must come before quantization / fp16 steps.
+       */
+      readonly name: 'distill';
+      /** @defaultValue 10 */
+      readonly epochs?: number;
+      /** @defaultValue 4 */
+      readonly temperature?: number;
+      /** Weight of the distillation term vs. cross-entropy on labels. @defaultValue 0.7 */
+      readonly alpha?: number;
+      /** Initial learning rate of a cosine schedule. @defaultValue 0.01 */
+      readonly learningRate?: number;
+    };
 
 export interface Recipe {
   /** Stable, human-readable id such as `int8-static`; unique within one compression run. */
@@ -27,6 +43,10 @@ export interface Recipe {
  * The recipes worth trying on a profile: one per precision it supports. int8 is static (calibrated)
  * when calibration data exists and dynamic otherwise; pruning is opt-in through explicit recipes
  * because without fine-tuning its accuracy cost is rarely worth it.
+ *
+ * Pruning with distillation is opt-in the same way: a pipeline run asks for it through recipe overrides, e.g.
+ * `POST …/pipelines {"recipes":[{"id":"pruned50-distilled-int8","precision":"int8","steps":[{"name":"prune-channels","ratio":0.5},
+ * {"name":"distill"},{"name":"int8-static"}]}]}` — the worker then trains on the version's calibration dataset.
  */
 export function candidateRecipes(profile: HardwareProfile, opts: { hasCalibration: boolean }): Recipe[] {
   const recipes: Recipe[] = [];

@@ -70,6 +70,18 @@ const CASES: Case[] = [
     nodes: [node('AveragePool', ['x'], ['y'], [intsAttr('kernel_shape', [3, 3]), intsAttr('strides', [2, 2]), intsAttr('pads', [1, 1, 1, 1]), intAttr('count_include_pad', include)])],
     inputs: { x: [1, 2, 5, 6] },
   })),
+  {
+    name: 'Pad constant (NCHW spatial, asymmetric) → Mul',
+    nodes: [node('Pad', ['x', 'pads', 'v'], ['p']), node('Mul', ['p', 'p'], ['y'])],
+    inputs: { x: [2, 3, 3, 4] },
+    initializers: [int64Tensor('pads', [0, 0, 0, 1, 0, 0, 1, 2]), floatTensor('v', [], () => 0.3)],
+  },
+  {
+    name: 'Pad constant, no value, every axis',
+    nodes: [node('Pad', ['x', 'pads'], ['p']), node('Sigmoid', ['p'], ['y'])],
+    inputs: { x: [2, 3] },
+    initializers: [int64Tensor('pads', [1, 0, 0, 2])],
+  },
   { name: 'GlobalAveragePool', nodes: [node('GlobalAveragePool', ['x'], ['y'])], inputs: { x: [2, 3, 3, 4] } },
   { name: 'Flatten', nodes: [node('Flatten', ['x'], ['f'], [intAttr('axis', 1)]), node('Mul', ['f', 'f'], ['y'])], inputs: { x: [2, 3, 2, 2] } },
   {

@@ -2,6 +2,7 @@ import { batchNormalization } from './batch-norm.js';
 import { conv } from './conv.js';
 import * as ew from './elementwise.js';
 import { gemm, matMul } from './linear.js';
+import { pad } from './pad.js';
 import { averagePool, globalAveragePool, maxPool } from './pool.js';
 import { logSoftmax, softmax } from './softmax.js';
 import type { GradRule } from './types.js';
@@ -34,6 +35,7 @@ export const GRAD_RULES: Readonly<Record<string, GradRule>> = {
   Softmax: softmax,
   LogSoftmax: logSoftmax,
   BatchNormalization: batchNormalization,
+  Pad: pad,
 };
 
 /** Inputs that never carry a gradient, by op (shapes, axes, bounds, statistics). */
@@ -44,6 +46,7 @@ export const NON_DIFFERENTIABLE_INPUTS: Readonly<Record<string, readonly number[
   Clip: [1, 2],
   Dropout: [1, 2],
   BatchNormalization: [3, 4],
+  Pad: [1, 2, 3],
   // Outputs that are shapes, sizes, masks or indices carry no gradient.
   Shape: [0],
   Size: [0],
