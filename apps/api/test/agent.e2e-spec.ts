@@ -147,7 +147,12 @@ describe('edge agent ↔ API (real processes)', () => {
     });
     expect(status).toMatchObject({ health: 'degraded', model: { sha256: sha1 } });
     await until('heartbeat health degraded', async () => (await device()).health === 'degraded');
-    expect((await device()).running.sha256).toBe(sha1);
+    const d = await until('the error on the device', async () => {
+      const d = await device();
+      return d.lastError?.code === 'manifest/bad_signature' && d;
+    });
+    expect(d.lastError).toMatchObject({ code: 'manifest/bad_signature', message: expect.any(String), at: expect.any(String) });
+    expect(d.running.sha256).toBe(sha1);
     expect((await infer()).modelVersion.sha256).toBe(sha1);
   });
 
@@ -227,5 +232,42 @@ describe('edge agent ↔ API (real processes)', () => {
     expect((await infer()).modelVersion.sha256).toBe(sha1);
     expect(agentLog).toContain('"msg":"unauthorized","code":"device/revoked"');
     expect((await device()).status).toBe('revoked');
+  });
+
+  it('simulate --count 20: twenty agents in one process enroll, follow a group assignment and report running', async () => {
+    const N = 20;
+    const { token } = await createToken(sut, { group: 'sim' });
+    const simDir = await fs.mkdtemp(path.join(os.tmpdir(), 'edgefleet-sim-e2e-'));
+    let log = '';
+    const sim = spawn(process.execPath, [AGENT_CLI, 'simulate', '--count', String(N), '--server', url, '--token', token, '--state', simDir, '--wait', '2', '--heartbeat-ms', '500', '--flush-ms', '1000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    sim.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+    sim.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    try {
+      await until('the simulated agents to start', async () => log.includes('"msg":"simulating"'), 30_000);
+      const devices = async () => (await sut.http.get('/api/devices?group=sim&limit=100').expect(200)).body.items as { name: string; profile: { slug: string }; running: { sha256: string } | null; health: string }[];
+      expect((await devices()).length).toBe(N);
+      const model = await createVersion(sut, 'sim-e2e');
+      const variant = await insertVariant(sut, model.versionId, (await devices())[0]!.profile.slug);
+      const sha = (variant.manifest as { artifact: { sha256: string } }).artifact.sha256;
+      const t0 = performance.now();
+      expect((await sut.http.post('/api/assignments').send({ modelId: model.modelId, version: model.number, target: { group: 'sim' } }).expect(200)).body.assigned).toBe(N);
+      const all = await until(`all ${N} simulated devices to run the new version`, async () => {
+        const ds = await devices();
+        return ds.every((d) => d.running?.sha256 === sha && d.health === 'ok') && ds;
+      }, 30_000);
+      console.log(`simulate: ${N} agents running the new version ${(performance.now() - t0).toFixed(0)} ms after the assignment`);
+      expect(new Set(all.map((d) => d.name)).size).toBe(N);
+      // one identity per agent, no HTTP port without --serve
+      expect((await fs.readdir(simDir)).filter((f) => f.startsWith('agent-'))).toHaveLength(N);
+      expect(log.match(/"msg":"serving","agent":\d+,"port":0,/g)).toHaveLength(N);
+    } finally {
+      const exited = new Promise((r) => sim.once('exit', r));
+      sim.kill('SIGTERM');
+      await exited;
+      await fs.rm(simDir, { recursive: true, force: true });
+    }
+    expect(sim.exitCode).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import { DeviceApiError, DeviceClient } from './client/device-client.js';
 import { resumableDownload } from './download/resumable-download.js';
 import { healthCheck } from './health/health-check.js';
-import { ModelSession } from './runtime/model-session.js';
+import { ModelSession, type SessionCache, type TensorData } from './runtime/model-session.js';
 import { type FeedbackItem, InferenceServer } from './server/inference-server.js';
 import { IdentityStore, type Identity } from './state/identity-store.js';
 import { type InstalledModel, ModelStore } from './store/model-store.js';
@@ -26,6 +26,10 @@ export interface AgentOptions {
   /** Listen for `desired.changed` on socket.io `/devices`. @defaultValue true */
   push?: boolean;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Open the local HTTP API. @defaultValue true; without it the model is served in-process only ({@link Agent.infer}). */
+  serve?: boolean;
+  /** Share sessions with other agents in this process (one per artifact sha256) instead of opening one's own. */
+  sessions?: SessionCache;
 }
 
 export interface AgentError {
@@ -92,12 +96,17 @@ export class Agent {
       status: () => this.status(),
     });
     await this.restoreCurrent();
-    this.port = await this.server.listen();
+    if (this.opts.serve !== false) this.port = await this.server.listen();
     this.log('serving', { port: this.port, model: this.running?.sha256 ?? null });
     if (this.opts.push !== false) this.connectPush();
     this.timers.push(setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 30_000));
     this.timers.push(setInterval(() => void this.flush(), this.opts.flushMs ?? 60_000));
     this.loopDone = this.loop();
+  }
+
+  /** Inference on the current model without HTTP: what `POST /v1/infer` does, telemetry included. */
+  infer(feeds: Record<string, TensorData>) {
+    return this.server.infer(feeds);
   }
 
   async stop(): Promise<void> {
@@ -125,7 +134,8 @@ export class Agent {
   }
 
   private async load(m: InstalledModel, manifest?: Record<string, unknown>) {
-    const session = await ModelSession.create(this.store.pathOf(m.sha256), { threads: this.opts.threads ?? 1 });
+    const file = this.store.pathOf(m.sha256);
+    const session = this.opts.sessions ? await this.opts.sessions.acquire(m.sha256, file) : await ModelSession.create(file, { threads: this.opts.threads ?? 1 });
     try {
       await healthCheck(session, manifest);
     } catch (err) {
@@ -225,7 +235,14 @@ export class Agent {
     // A revoked device stops calling the API; /v1/status and the log carry the reason.
     if (this.unauthorized) return;
     try {
-      await this.client.heartbeat({ v: 1, running: this.running, health: this.health, counters: { ...this.counters, ...(this.lastError ? { lastErrorAt: Date.parse(this.lastError.at) } : {}) } });
+      const e = this.health === 'ok' ? null : this.lastError;
+      await this.client.heartbeat({
+        v: 1,
+        running: this.running,
+        health: this.health,
+        counters: { ...this.counters, ...(this.lastError ? { lastErrorAt: Date.parse(this.lastError.at) } : {}) },
+        error: e ? { code: e.code.slice(0, 100), message: e.message.slice(0, 1000) } : null,
+      });
     } catch (err) {
       this.handleAuth(err);
     }

@@ -54,4 +54,27 @@ describe('InferenceServer + ModelSession (mnist-lenet5)', () => {
     expect((await infer([1, 2])).status).toBe(400);
     expect(inferences.filter((ok) => ok).length).toBe(22); // 1 + 20 in flight during the swap + 1 after
   });
+
+  it('takes application/octet-stream float32 bodies with X-Dims, matching the JSON result; in-process infer() too', async () => {
+    const data = Float32Array.from({ length: 784 }, (_, i) => ((i * 7) % 28) / 28);
+    const bin = (body: Uint8Array, dims?: string) =>
+      fetch(`${base}/v1/infer`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...(dims ? { 'x-dims': dims } : {}) }, body });
+    const res = await bin(new Uint8Array(data.buffer), '1,1,28,28');
+    expect(res.status).toBe(200);
+    const b = (await res.json()) as { modelVersion: { sha256: string }; outputs: Record<string, { dims: number[]; data: number[] }> };
+    const j = (await (await infer(Array.from(data))).json()) as typeof b;
+    expect(b.outputs.output!.dims).toEqual([1, 10]);
+    expect(b.outputs.output!.data).toEqual(j.outputs.output!.data);
+    const direct = await server.infer({ input: { dims: [1, 1, 28, 28], data } });
+    expect(direct.outputs.output!.data).toEqual(j.outputs.output!.data);
+    expect(direct.modelVersion.sha256).toBe('b'.repeat(64));
+    // a Buffer slice at an odd offset still decodes
+    const odd = Buffer.concat([Buffer.from([0]), Buffer.from(data.buffer)]).subarray(1);
+    expect((await bin(odd, '1,1,28,28')).status).toBe(200);
+    const missing = await bin(new Uint8Array(data.buffer));
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: string }).error).toBe('request/validation_failed');
+    expect((await bin(new Uint8Array(data.buffer), '1,1,28,27')).status).toBe(400);
+    expect((await bin(new Uint8Array(data.buffer), 'a,b')).status).toBe(400);
+  });
 });

@@ -86,6 +86,9 @@ export type RunningState = z.infer<typeof RunningState>;
 
 export const DeviceHealth = z.enum(['ok', 'degraded', 'failing']);
 export type DeviceHealth = z.infer<typeof DeviceHealth>;
+/** The last error an agent reported (a failed install, a refused manifest, a revoked credential). */
+export const DeviceError = z.object({ code: z.string().min(1).max(100), message: z.string().max(1000) }).strict();
+export type DeviceError = z.infer<typeof DeviceError>;
 export const DeviceStatus = z.enum(['online', 'offline', 'revoked']);
 export type DeviceStatus = z.infer<typeof DeviceStatus>;
 
@@ -99,6 +102,8 @@ export const DeviceDto = z.object({
   status: DeviceStatus,
   health: DeviceHealth.nullable(),
   running: RunningState.nullable(),
+  /** The error reported with the last degraded/failing heartbeat and when it was received; null once healthy. */
+  lastError: DeviceError.extend({ at: IsoDate }).nullable(),
   assignment: z
     .object({ modelId: z.string().uuid(), versionId: z.string().uuid(), versionNumber: z.number().int(), source: z.enum(['manual', 'rollout']), assignedBy: z.string().nullable() })
     .nullable(),
@@ -199,6 +204,8 @@ export const HeartbeatRequest = z
     running: RunningState.nullable().optional(),
     health: DeviceHealth,
     counters: z.record(z.string().max(64), z.number()).optional(),
+    /** What is wrong when `health` is not `ok`; null clears it, omitted leaves it as it was. */
+    error: DeviceError.nullable().optional(),
   })
   .strict();
 export type HeartbeatRequest = z.input<typeof HeartbeatRequest>;

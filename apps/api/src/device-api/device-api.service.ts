@@ -98,6 +98,8 @@ export class DeviceApiService {
         lastSeenAt: new Date(),
         health: req.health,
         ...(req.running === undefined ? {} : { running: req.running === null ? Prisma.DbNull : req.running }),
+        // a healthy heartbeat clears the error; one without `error` leaves the stored one
+        ...(req.health === 'ok' || req.error === null ? { lastError: Prisma.DbNull } : req.error ? { lastError: { ...req.error, at: new Date().toISOString() } } : {}),
       },
     });
     return { v: 1, desiredEtag: (await this.desired.forDevice(device.id)).etag };

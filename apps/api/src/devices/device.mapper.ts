@@ -27,6 +27,7 @@ export function mapDevice(d: DeviceRow, offlineAfterS: number): DeviceDto {
     status: deviceStatus(d, offlineAfterS),
     health: d.health as DeviceDto['health'],
     running: (d.running ?? null) as RunningState | null,
+    lastError: (d.lastError ?? null) as DeviceDto['lastError'],
     assignment: a
       ? { modelId: a.version.modelId, versionId: a.version.id, versionNumber: a.version.number, source: a.source as 'manual' | 'rollout', assignedBy: a.assignedBy }
       : null,

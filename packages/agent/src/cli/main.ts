@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import os from 'node:os';
+import path from 'node:path';
 import { Agent } from '../agent.js';
-import { DeviceClient } from '../client/device-client.js';
-import { collectFacts } from '../facts.js';
-import { defaultStateDir, IdentityStore } from '../state/identity-store.js';
-import { platformPublicKey } from '../verify/manifest.js';
+import { enrollIdentity } from '../enroll.js';
+import { simulate } from '../simulate.js';
+import { defaultStateDir } from '../state/identity-store.js';
 
 const USAGE = `usage:
   edgefleet-agent enroll --server URL --token T [--name NAME] [--state DIR]
-  edgefleet-agent run [--state DIR] [--port N] [--threads N] [--wait S] [--heartbeat-ms N] [--flush-ms N]`;
+  edgefleet-agent run [--state DIR] [--port N] [--threads N] [--wait S] [--heartbeat-ms N] [--flush-ms N]
+  edgefleet-agent simulate --count N --server URL --token T [--state DIR] [--serve] [--no-push] [--threads N] [--wait S] [--heartbeat-ms N] [--flush-ms N]`;
 
 const log = (msg: string, fields: Record<string, unknown> = {}) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
 
@@ -16,11 +18,7 @@ async function enroll(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: { server: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, state: { type: 'string' } } });
   if (!values.server || !values.token) throw new Error(`enroll needs --server and --token\n${USAGE}`);
   const stateDir = values.state ?? defaultStateDir();
-  const store = new IdentityStore(stateDir);
-  if (await store.load()) throw new Error(`already enrolled (${store.file}); remove it to enroll again`);
-  const res = await new DeviceClient(values.server, null).enroll({ token: values.token, facts: collectFacts(), ...(values.name ? { name: values.name } : {}) });
-  platformPublicKey(res.platformKey); // refuse a key whose fingerprint does not match before pinning it
-  await store.save({ v: 1, server: values.server, deviceId: res.deviceId, secret: res.secret, platformKey: res.platformKey, enrolledAt: new Date().toISOString() });
+  const res = await enrollIdentity({ server: values.server, token: values.token, stateDir, ...(values.name ? { name: values.name } : {}) });
   log('enrolled', { deviceId: res.deviceId, keyFingerprint: res.platformKey.fingerprint, state: stateDir });
 }
 
@@ -50,10 +48,56 @@ async function run(argv: string[]) {
   process.once('SIGTERM', shutdown);
 }
 
+async function simulateCmd(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      count: { type: 'string' },
+      server: { type: 'string' },
+      token: { type: 'string' },
+      state: { type: 'string' },
+      serve: { type: 'boolean' },
+      'no-push': { type: 'boolean' },
+      threads: { type: 'string' },
+      wait: { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
+      'flush-ms': { type: 'string' },
+    },
+  });
+  const count = Number(values.count);
+  if (!Number.isInteger(count) || count < 1 || !values.server || !values.token) throw new Error(`simulate needs --count N (≥ 1), --server and --token\n${USAGE}`);
+  const stateDir = values.state ?? path.join(os.tmpdir(), 'edgefleet-simulate');
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const started = performance.now();
+  const sim = await simulate({
+    count,
+    server: values.server,
+    token: values.token,
+    stateDir,
+    serve: values.serve === true,
+    push: values['no-push'] !== true,
+    threads: num(values.threads),
+    waitS: num(values.wait),
+    heartbeatMs: num(values['heartbeat-ms']),
+    flushMs: num(values['flush-ms']),
+    log,
+  });
+  log('simulating', { count, state: stateDir, startMs: Math.round(performance.now() - started), ports: values.serve ? sim.agents.map((a) => a.port) : undefined });
+  const shutdown = () => {
+    sim.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd === 'enroll') return enroll(rest);
   if (cmd === 'run') return run(rest);
+  if (cmd === 'simulate') return simulateCmd(rest);
   process.stderr.write(`${USAGE}\n`);
   process.exitCode = 2;
 }

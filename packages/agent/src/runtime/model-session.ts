@@ -32,6 +32,9 @@ export class ModelSession {
   readonly inputs: ValueInfo[];
   readonly outputs: ValueInfo[];
   private disposed = false;
+  /** Holders of this session (see {@link SessionCache}); the native session is released when the last one disposes. */
+  private refs = 1;
+  private onRelease: (() => void) | null = null;
 
   private constructor(private readonly session: ort.InferenceSession) {
     this.inputs = mapMetadata(session.inputMetadata);
@@ -57,10 +60,66 @@ export class ModelSession {
     return result;
   }
 
+  /** One more holder; each holder calls {@link dispose} once. Throws when already released. */
+  retain(): this {
+    if (this.disposed) throw new Error('agent/runtime: session disposed');
+    this.refs++;
+    return this;
+  }
+
+  get released(): boolean {
+    return this.disposed;
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
+    if (--this.refs > 0) return;
     this.disposed = true;
+    this.onRelease?.();
     await this.session.release();
+  }
+
+  /** @internal for {@link SessionCache} */
+  whenReleased(fn: () => void): void {
+    this.onRelease = fn;
+  }
+}
+
+/**
+ * One {@link ModelSession} per artifact sha256, shared by several agents in one process (`edgefleet-agent
+ * simulate`): {@link acquire} hands out a reference, each holder's `dispose()` gives one back, and the native session
+ * goes when the last is given back.
+ */
+export class SessionCache {
+  private readonly entries = new Map<string, Promise<ModelSession>>();
+
+  constructor(private readonly opts: SessionOptions = {}) {}
+
+  /** Sessions currently loaded. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async acquire(sha256: string, modelPath: string): Promise<ModelSession> {
+    for (;;) {
+      const pending = this.entries.get(sha256);
+      if (!pending) {
+        const created = ModelSession.create(modelPath, this.opts).then((s) => {
+          s.whenReleased(() => {
+            if (this.entries.get(sha256) === created) this.entries.delete(sha256);
+          });
+          return s;
+        });
+        this.entries.set(sha256, created);
+        created.catch(() => {
+          if (this.entries.get(sha256) === created) this.entries.delete(sha256);
+        });
+        return created;
+      }
+      const s = await pending.catch(() => null);
+      if (s && !s.released) return s.retain();
+      if (this.entries.get(sha256) === pending) this.entries.delete(sha256);
+    }
   }
 }
 

@@ -101,8 +101,10 @@ export class InferenceServer {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.server.listening) {
+      this.server.closeAllConnections();
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    }
     const slot = this.slot;
     this.slot = null;
     if (slot) {
@@ -111,7 +113,7 @@ export class InferenceServer {
     }
   }
 
-  private async body(req: http.IncomingMessage): Promise<unknown> {
+  private async raw(req: http.IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req as AsyncIterable<Buffer>) {
@@ -119,11 +121,36 @@ export class InferenceServer {
       if (size > MAX_BODY) throw new HttpError(413, 'request/too_large', 'body too large');
       chunks.push(c);
     }
+    return Buffer.concat(chunks);
+  }
+
+  private async body(req: http.IncomingMessage): Promise<unknown> {
+    const raw = await this.raw(req);
     try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      return JSON.parse(raw.toString('utf8'));
     } catch {
       throw new HttpError(400, 'request/invalid_json', 'body is not JSON');
     }
+  }
+
+  /**
+   * `application/octet-stream`: the raw little-endian float32 tensor of a single-input model, its shape in
+   * `X-Dims: 1,3,128,128`. Saves the JSON encoding of large inputs.
+   */
+  private async binaryFeeds(req: http.IncomingMessage): Promise<Record<string, TensorData>> {
+    const header = req.headers['x-dims'];
+    const dims = typeof header === 'string' && /^\s*\d+(\s*,\s*\d+)*\s*$/.test(header) ? header.split(',').map((d) => Number(d.trim())) : null;
+    if (!dims) throw new HttpError(400, 'request/validation_failed', 'binary bodies need an X-Dims header such as "1,3,128,128"');
+    const inputs = this.slot?.session.inputs ?? [];
+    if (!this.slot) throw new HttpError(503, 'model/not_ready', 'no model installed yet');
+    if (inputs.length !== 1 || inputs[0]!.type !== 'float32') throw new HttpError(400, 'request/validation_failed', 'binary bodies are for models with a single float32 input; send JSON');
+    const raw = await this.raw(req);
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (raw.length !== count * 4) throw new HttpError(400, 'request/validation_failed', `body has ${raw.length} bytes, X-Dims needs ${count * 4} (float32)`);
+    // copy into an aligned buffer: a Buffer's byteOffset need not be a multiple of 4
+    const data = new Float32Array(count);
+    new Uint8Array(data.buffer).set(raw);
+    return { [inputs[0]!.name]: { dims, data } };
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -134,7 +161,10 @@ export class InferenceServer {
     try {
       const route = `${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
       if (route === 'GET /v1/status') return send(200, { model: this.model, ...this.opts.status?.() });
-      if (route === 'POST /v1/infer') return send(200, await this.infer(await this.body(req)));
+      if (route === 'POST /v1/infer') {
+        const binary = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'application/octet-stream';
+        return send(200, await this.run(binary ? await this.binaryFeeds(req) : this.jsonFeeds(await this.body(req))));
+      }
       if (route === 'POST /v1/feedback') {
         const parsed = FeedbackBody.safeParse(await this.body(req));
         if (!parsed.success) throw new HttpError(400, 'request/validation_failed', parsed.error.message);
@@ -150,16 +180,28 @@ export class InferenceServer {
     }
   }
 
-  private async infer(raw: unknown) {
+  private jsonFeeds(raw: unknown): Record<string, TensorData> {
     const parsed = InferBody.safeParse(raw);
     if (!parsed.success) throw new HttpError(400, 'request/validation_failed', parsed.error.message);
-    const slot = this.slot;
-    if (!slot) throw new HttpError(503, 'model/not_ready', 'no model installed yet');
     const feeds: Record<string, TensorData> = {};
     for (const [name, t] of Object.entries(parsed.data.inputs)) {
       if (t.dims.reduce((a, b) => a * b, 1) !== t.data.length) throw new HttpError(400, 'request/validation_failed', `input ${name}: data length does not match dims`);
       feeds[name] = { dims: t.dims, data: Float32Array.from(t.data) };
     }
+    return feeds;
+  }
+
+  /**
+   * Runs feeds on the current model, the way `POST /v1/infer` does (in-flight accounting across swaps, telemetry,
+   * prediction ids), without HTTP: for embedding the agent in-process.
+   */
+  async infer(feeds: Record<string, TensorData>) {
+    return this.run(feeds);
+  }
+
+  private async run(feeds: Record<string, TensorData>) {
+    const slot = this.slot;
+    if (!slot) throw new HttpError(503, 'model/not_ready', 'no model installed yet');
     slot.inflight++;
     const started = performance.now();
     let ok = false;

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "devices" ADD COLUMN     "last_error" JSONB;
+
