@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { openNpz } from '../data/npz.js';
-import { ort, withSession } from '../inspect/runtime.js';
 import { encodeModelProto } from '../ir/model-proto.js';
 import { readModelFile } from '../ir/model-file.js';
-import type { onnx } from '../ir/onnx.js';
 import { MODELS, NPZ } from '../../test/fixtures.js';
+import { accuracyOn } from '../../test/mnist-accuracy.js';
 import { EVAL_NPZ } from '../../test/pass-run.js';
 import type { RecipeProgress } from './run-recipe.js';
 import { runRecipe } from './run-recipe.js';
@@ -15,24 +13,6 @@ const PRUNE_DISTILL_INT8: Recipe = {
   precision: 'int8',
   steps: [{ name: 'prune-channels', ratio: 0.5 }, { name: 'distill', epochs: 4, alpha: 0.7 }, { name: 'int8-static' }],
 };
-
-/** Top-1 accuracy on samples [start, start + count) of a labelled .npz. */
-async function accuracyOn(model: onnx.IModelProto, file: string, start: number, count: number): Promise<number> {
-  const npz = await openNpz(file);
-  const x = await npz.readArray('input');
-  const labels = (await npz.readArray('labels')).data as BigInt64Array;
-  const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  return withSession(encodeModelProto(model), async (session) => {
-    const input = new ort.Tensor('float32', (x.data as Float32Array).slice(start * per, (start + count) * per), [count, ...x.shape.slice(1)]);
-    const logits = (await session.run({ input }))[session.outputNames[0]!]!.data as Float32Array;
-    let correct = 0;
-    for (let i = 0; i < count; i++) {
-      const row = logits.subarray(i * 10, i * 10 + 10);
-      if (BigInt(row.indexOf(Math.max(...row))) === labels[start + i]) correct++;
-    }
-    return correct / count;
-  });
-}
 
 describe('runRecipe with distill', () => {
   it('prune → distill → int8 on LeNet-5: ≤ 0.15× the bytes, within 2 points of the teacher on unseen MNIST', async () => {

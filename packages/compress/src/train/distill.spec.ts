@@ -1,33 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { openNpz } from '../data/npz.js';
 import { inspectModel } from '../inspect/inspect-model.js';
-import { ort, withSession } from '../inspect/runtime.js';
 import { encodeModelProto } from '../ir/model-proto.js';
 import { readModelFile } from '../ir/model-file.js';
-import type { onnx } from '../ir/onnx.js';
 import { MODELS, NPZ } from '../../test/fixtures.js';
+import { accuracyOn } from '../../test/mnist-accuracy.js';
 import { EVAL_NPZ } from '../../test/pass-run.js';
 import { distill, type DistillProgress } from './distill.js';
 
 const EPOCHS = Number(process.env.DISTILL_EPOCHS ?? 3);
-
-/** Top-1 accuracy on samples [start, start + count) of a labelled .npz. */
-async function accuracyOn(model: onnx.IModelProto, file: string, start: number, count: number): Promise<number> {
-  const npz = await openNpz(file);
-  const x = await npz.readArray('input');
-  const labels = (await npz.readArray('labels')).data as BigInt64Array;
-  const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  return withSession(encodeModelProto(model), async (session) => {
-    const input = new ort.Tensor('float32', (x.data as Float32Array).slice(start * per, (start + count) * per), [count, ...x.shape.slice(1)]);
-    const logits = (await session.run({ input }))[session.outputNames[0]!]!.data as Float32Array;
-    let correct = 0;
-    for (let i = 0; i < count; i++) {
-      const row = logits.subarray(i * 10, i * 10 + 10);
-      if (BigInt(row.indexOf(Math.max(...row))) === labels[start + i]) correct++;
-    }
-    return correct / count;
-  });
-}
 
 describe('distill', () => {
   it('recovers a 50%-pruned LeNet-5 to within 1.5 points of the teacher on unseen MNIST', async () => {
