@@ -10,15 +10,13 @@
 //      bench:pipeline; variants inserted and signed here as the worker would): time for all to run a newly assigned
 //      version (target < 30 s), API p99 meanwhile.
 // The served side runs as a separate node process (this file with --child) so its RSS is its own.
-import { fork, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchPlatform, fixtures, waitFor } from './bench-harness.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = process.env.EDGEFLEET_FIXTURES ?? path.resolve(root, '../shared/fixtures');
 const MODEL = path.join(fixtures, 'models/person-mobilenetv2/model.onnx');
 const DIMS = [1, 3, 128, 128];
 const INPUT = 'input_1:0';
@@ -171,49 +169,16 @@ async function fleet(count, pct) {
   const { default: pg } = await import('pg');
   const { canonicalJson } = await import('@edgefleet/contracts');
   const { privateKey } = generateKeyPairSync('ed25519');
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const adminUrl = new URL(process.env.DATABASE_URL ?? 'postgresql://root@127.0.0.1:5432/edgefleet');
-  const dbName = `edgefleet_bench_${randomBytes(4).toString('hex')}`;
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
-  adminUrl.pathname = '/postgres';
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-agent-'));
-  const port = 3900 + Math.floor(Math.random() * 90);
-  const children = [];
-  const admin = async (sql) => {
-    const c = new pg.Client({ connectionString: adminUrl.toString() });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  const start = (args, env = {}) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, DATA_DIR: dataDir, QUEUE_PREFIX: `bench-${randomBytes(3).toString('hex')}`, LOG_LEVEL: 'warn', PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    return child;
-  };
-  const waitFor = async (fn, timeoutMs, what) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await fn().catch(() => undefined);
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-  const base = `http://127.0.0.1:${port}/api`;
+  const platform = await benchPlatform('agent');
+  const { dataDir, port, base } = platform;
+  const dbUrl = platform.dbUrl;
   const json = async (method, url, body) => {
     const res = await fetch(`${base}${url}`, { method, ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
     if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
     return res.json();
   };
   try {
-    await admin(`CREATE DATABASE "${dbName}"`);
-    const migrate = spawn(process.execPath, [path.join(root, 'scripts/prisma.mjs'), 'migrate', 'deploy'], { env: { ...process.env, DATABASE_URL: dbUrl.toString() }, stdio: 'ignore' });
-    await new Promise((resolve, reject) => migrate.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`migrate exited ${code}`)))));
-    start([path.join(root, 'apps/api/dist/main.api.js')], { AUTO_PIPELINES: 'false', ARTIFACT_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }) });
+    platform.start('apps/api/dist/main.api.js', { env: { AUTO_PIPELINES: 'false', ARTIFACT_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }) } });
     await waitFor(async () => (await fetch(`${base}/health`)).ok, 30_000, 'the API');
     const model = await json('POST', '/models', { name: 'lenet', task: 'image-classification' });
     const upload = async (file) => {
@@ -228,7 +193,7 @@ async function fleet(count, pct) {
     const { token } = await json('POST', '/enrollment-tokens', { name: 'bench', group: 'bench' });
     // a recommended variant per version for the profile the agents match, reusing the version's blob (as the worker would)
     const variantFor = async (v, profileSlug) => {
-      const db = new pg.Client({ connectionString: dbUrl.toString() });
+      const db = new pg.Client({ connectionString: dbUrl });
       await db.connect();
       try {
         const { rows: [a] } = await db.query(
@@ -249,7 +214,10 @@ async function fleet(count, pct) {
 
     const stateDir = path.join(dataDir, 'agents');
     const t0 = performance.now();
-    const sim = start([path.join(root, 'packages/agent/dist/cli/main.js'), 'simulate', '--count', String(count), '--server', `http://127.0.0.1:${port}`, '--token', token, '--state', stateDir, '--heartbeat-ms', '30000', '--flush-ms', '60000']);
+    const sim = platform.start('packages/agent/dist/cli/main.js', {
+      args: ['simulate', '--count', String(count), '--server', `http://127.0.0.1:${port}`, '--token', token, '--state', stateDir, '--heartbeat-ms', '30000', '--flush-ms', '60000'],
+      pipeStdout: true,
+    });
     let out = '';
     sim.stdout.on('data', (c) => (out = (out + c.toString()).slice(-100_000)));
     await waitFor(async () => out.includes('"msg":"simulating"'), 300_000, 'the simulated agents');
@@ -294,9 +262,6 @@ async function fleet(count, pct) {
   } catch (err) {
     return [[`f. ${count} simulated agents`, `failed: ${err.message}`, 'MISS']];
   } finally {
-    for (const c of children.reverse()) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1000));
-    await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await platform.close();
   }
 }

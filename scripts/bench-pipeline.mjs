@@ -3,63 +3,19 @@
 // built API and worker as separate processes on this machine's Postgres and Redis:
 //   1. upload of the mnist-lenet5 fixture → every built-in profile's variants stored (one worker);
 //   2. queue overhead (enqueue → start) at 100 queued jobs.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
-import pg from 'pg';
+import { benchPlatform, fixtures, waitFor } from './bench-harness.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = process.env.EDGEFLEET_FIXTURES ?? path.resolve(root, '../shared/fixtures');
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const adminUrl = new URL(process.env.DATABASE_URL ?? 'postgresql://root@127.0.0.1:5432/edgefleet');
-const dbName = `edgefleet_bench_${randomBytes(4).toString('hex')}`;
-const dbUrl = new URL(adminUrl);
-dbUrl.pathname = `/${dbName}`;
-adminUrl.pathname = '/postgres';
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgefleet-bench-'));
-const prefix = `bench-${randomBytes(3).toString('hex')}`;
-const port = 3900 + Math.floor(Math.random() * 90);
-const children = [];
-
-const admin = async (sql) => {
-  const c = new pg.Client({ connectionString: adminUrl.toString() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-};
-
-function start(name, script, extraEnv = {}) {
-  const env = { ...process.env, DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, DATA_DIR: dataDir, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', PORT: String(port), ...extraEnv };
-  const child = spawn(process.execPath, [path.join(root, script)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  child.on('exit', (code, signal) => code && console.error(`${name} exited with ${code ?? signal}`));
-  children.push(child);
-  return child;
-}
-
-async function waitFor(fn, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const platform = await benchPlatform('pipeline');
+const { redisUrl, prefix } = platform;
 
 async function uploadToVariants() {
-  await admin(`CREATE DATABASE "${dbName}"`);
-  const migrate = spawn(process.execPath, [path.join(root, 'scripts/prisma.mjs'), 'migrate', 'deploy'], { env: { ...process.env, DATABASE_URL: dbUrl.toString() }, stdio: 'ignore' });
-  await new Promise((resolve, reject) => migrate.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`migrate exited ${code}`)))));
-  start('api', 'apps/api/dist/main.api.js');
-  start('worker', 'apps/worker/dist/main.worker.js');
-  const base = `http://127.0.0.1:${port}/api`;
+  platform.start('apps/api/dist/main.api.js');
+  platform.start('apps/worker/dist/main.worker.js');
+  const { base } = platform;
   await waitFor(async () => (await fetch(`${base}/health`)).ok, 30_000, 'the API');
   const model = await (await fetch(`${base}/models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'lenet', task: 'image-classification' }) })).json();
   const profiles = (await (await fetch(`${base}/profiles`)).json()).items;
@@ -147,8 +103,5 @@ try {
   const w = [0, 1].map((i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(`${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2]}`);
 } finally {
-  for (const c of children) c.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await platform.close();
 }
