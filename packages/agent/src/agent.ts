@@ -67,6 +67,8 @@ export class Agent {
   private loopDone: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private feedback: FeedbackItem[] = [];
+  private flushing: Promise<void> | null = null;
+  private flushQueued: Promise<void> | null = null;
   private refused = new Set<string>();
   private counters: Record<string, number> = { installs: 0, refused: 0, feedbackDropped: 0 };
   port = 0;
@@ -256,8 +258,24 @@ export class Agent {
     }
   }
 
-  /** Sends telemetry and queued feedback; what cannot be sent stays (telemetry on disk, feedback in memory). */
-  async flush(): Promise<void> {
+  /**
+   * Sends telemetry and queued feedback; what cannot be sent stays (telemetry on disk, feedback in memory). One flush
+   * at a time: overlapping ones (a slow send outlasting the flush period) would read the same spool and feedback and
+   * send them twice. A call during a flush waits for it and then runs once more (calls in between share that run).
+   */
+  flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = this.flushOnce().finally(() => (this.flushing = null));
+      return this.flushing;
+    }
+    this.flushQueued ??= this.flushing.then(() => {
+      this.flushQueued = null;
+      return this.flush();
+    });
+    return this.flushQueued;
+  }
+
+  private async flushOnce(): Promise<void> {
     if (this.unauthorized || !this.client) return;
     await this.telemetry.flush().catch(() => false);
     while (this.feedback.length > 0) {
