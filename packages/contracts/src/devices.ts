@@ -87,7 +87,14 @@ export type RunningState = z.infer<typeof RunningState>;
 export const DeviceHealth = z.enum(['ok', 'degraded', 'failing']);
 export type DeviceHealth = z.infer<typeof DeviceHealth>;
 /** The last error an agent reported (a failed install, a refused manifest, a revoked credential). */
-export const DeviceError = z.object({ code: z.string().min(1).max(100), message: z.string().max(1000) }).strict();
+export const DeviceError = z
+  .object({
+    code: z.string().min(1).max(100),
+    message: z.string().max(1000),
+    /** The version the failure concerns (a refused, unloadable or unhealthy candidate); rollouts gate on it. */
+    versionId: z.string().uuid().optional(),
+  })
+  .strict();
 export type DeviceError = z.infer<typeof DeviceError>;
 export const DeviceStatus = z.enum(['online', 'offline', 'revoked']);
 export type DeviceStatus = z.infer<typeof DeviceStatus>;
@@ -193,7 +200,18 @@ export type DesiredAssignment = z.infer<typeof DesiredAssignment>;
  * What a device should run. `assignment` is null when nothing is assigned, or when the assigned version
  * has no recommended variant for the device's profile (yet).
  */
-export const DesiredState = z.object({ v: z.literal(1), etag: z.string(), assignment: DesiredAssignment.nullable() });
+export const DesiredShadow = DesiredAssignment.extend({
+  rolloutId: z.string().uuid(),
+  /** Share of live requests to run on the candidate too (0..1). */
+  sampleRate: z.number().min(0).max(1),
+});
+export type DesiredShadow = z.infer<typeof DesiredShadow>;
+
+/**
+ * `shadow`, when set, is a candidate a rollout wants evaluated beside the current model: the agent keeps serving
+ * `assignment`, runs the candidate on `sampleRate` of live requests and reports agreement (POST /api/device/shadow).
+ */
+export const DesiredState = z.object({ v: z.literal(1), etag: z.string(), assignment: DesiredAssignment.nullable(), shadow: DesiredShadow.nullable().default(null) });
 export type DesiredState = z.infer<typeof DesiredState>;
 
 export const DesiredQuery = z.object({ wait: z.coerce.number().int().min(0).max(60).default(0) }).strict();

@@ -44,6 +44,10 @@ export const ErrorCode = {
   EnrollmentTokenExpired: 'enrollment_token/expired',
   EnrollmentTokenExhausted: 'enrollment_token/exhausted',
   EnrollmentTokenRevoked: 'enrollment_token/revoked',
+  RolloutNotFound: 'rollout/not_found',
+  RolloutConflict: 'rollout/conflict',
+  RolloutInvalidState: 'rollout/invalid_state',
+  RolloutNoDevices: 'rollout/no_devices',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -9,3 +9,4 @@ export * from './profiles.js';
 export * from './manifest.js';
 export * from './pipelines.js';
 export * from './devices.js';
+export * from './rollouts.js';

@@ -13,6 +13,18 @@ export const VariantManifest = z
     recipe: z.string(),
     artifact: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative(), format: z.literal('onnx') }),
     createdAt: z.string(),
+    /**
+     * Inputs and the outputs the platform measured on this variant: the agent's health check runs them and
+     * requires the same outputs within `tolerance` (absolute) before the variant may serve.
+     */
+    probe: z
+      .object({
+        inputs: z.record(z.string(), z.object({ dims: z.array(z.number().int()), data: z.array(z.number()) }).strict()),
+        outputs: z.record(z.string(), z.object({ dims: z.array(z.number().int()), data: z.array(z.number()) }).strict()),
+        tolerance: z.number().positive(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type VariantManifest = z.infer<typeof VariantManifest>;

@@ -1,3 +1,4 @@
+import type { RolloutChangedEvent } from './rollouts.js';
 import { z } from 'zod';
 import { ArtifactDto, IsoDate } from './common.js';
 
@@ -8,6 +9,8 @@ import { ArtifactDto, IsoDate } from './common.js';
 export const QueueName = {
   Pipelines: 'edgefleet-pipelines',
   Compress: 'edgefleet-compress',
+  /** The rollout controller's repeatable tick. */
+  Rollouts: 'edgefleet-rollouts',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -16,6 +19,8 @@ export const JobName = {
   FinalizePipeline: 'pipeline.finalize',
   /** One child per profile: compress, evaluate, sign and store the variants. */
   CompressProfile: 'pipeline.compress-profile',
+  /** Repeatable: advances every active rollout one step (gates, waves, rollbacks). */
+  RolloutTick: 'rollout.tick',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -165,11 +170,17 @@ export interface PipelineRunEvent {
 export interface ServerToClientEvents {
   'pipeline.job': (event: PipelineJobEvent) => void;
   'pipeline.run': (event: PipelineRunEvent) => void;
+  'rollout.changed': (event: RolloutChangedEvent) => void;
 }
 export interface ClientToServerEvents {
   /** Join `model:<modelId>` to receive its pipeline events. */
-  subscribe: (room: { modelId: string }, ack?: (result: { ok: boolean; error?: string }) => void) => void;
-  unsubscribe: (room: { modelId: string }) => void;
+  /** Join `model:<modelId>` (pipeline events), `rollout:<rolloutId>` or `rollouts` (every rollout's changes). */
+  subscribe: (room: EventRoomRequest, ack?: (result: { ok: boolean; error?: string }) => void) => void;
+  unsubscribe: (room: EventRoomRequest) => void;
 }
 /** What travels on EVENTS_CHANNEL from workers to the API. */
-export type PlatformEvent = { channel: 'pipeline.job'; room: string; event: PipelineJobEvent } | { channel: 'pipeline.run'; room: string; event: PipelineRunEvent };
+export type PlatformEvent =
+  | { channel: 'pipeline.job'; room: string; event: PipelineJobEvent }
+  | { channel: 'pipeline.run'; room: string; event: PipelineRunEvent }
+  | { channel: 'rollout.changed'; room: string; event: RolloutChangedEvent };
+export type EventRoomRequest = { modelId: string } | { rolloutId: string } | { rollouts: true };

@@ -40,7 +40,7 @@ export class DesiredStateService {
         };
       }
     }
-    return { v: 1, etag: desiredEtag(assignment), assignment };
+    return { v: 1, etag: desiredEtag(assignment), assignment, shadow: null };
   }
 }
 

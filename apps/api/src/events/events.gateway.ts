@@ -12,16 +12,35 @@ import type { AppConfig } from '../config/env.js';
 type EventsSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 type Ack = Parameters<NonNullable<Parameters<ClientToServerEvents['subscribe']>[1]>>[0];
 
-const RoomRequest = z.object({ modelId: z.uuid() });
+const RoomRequest = z.union([
+  z.object({ modelId: z.uuid() }).strict(),
+  z.object({ rolloutId: z.uuid() }).strict(),
+  z.object({ rollouts: z.literal(true) }).strict(),
+]);
 
 /** What arrives on EVENTS_CHANNEL is checked before relaying: a malformed publish must not reach clients. */
-const PlatformEventEnvelope = z.object({
-  channel: z.enum(['pipeline.job', 'pipeline.run']),
-  room: z.string().regex(/^model:[0-9a-f-]{36}$/),
-  event: z.object({ v: z.literal(1), type: z.string() }).loose(),
-});
+const PlatformEventEnvelope = z.discriminatedUnion('channel', [
+  z.object({
+    channel: z.enum(['pipeline.job', 'pipeline.run']),
+    room: z.string().regex(/^model:[0-9a-f-]{36}$/),
+    event: z.object({ v: z.literal(1), type: z.string() }).loose(),
+  }),
+  z.object({
+    channel: z.literal('rollout.changed'),
+    room: z.string().regex(/^(rollouts|rollout:[0-9a-f-]{36})$/),
+    event: z.object({ v: z.literal(1), rolloutId: z.uuid() }).loose(),
+  }),
+]);
 
 export const modelRoom = (modelId: string) => `model:${modelId.toLowerCase()}`;
+export const rolloutRoom = (rolloutId: string) => `rollout:${rolloutId.toLowerCase()}`;
+export const ROLLOUTS_ROOM = 'rollouts';
+
+function roomOf(request: z.infer<typeof RoomRequest>): string {
+  if ('modelId' in request) return modelRoom(request.modelId);
+  if ('rolloutId' in request) return rolloutRoom(request.rolloutId);
+  return ROLLOUTS_ROOM;
+}
 
 /**
  * Relays what workers publish on Redis (EVENTS_CHANNEL) to the sockets in each model's room. Workers
@@ -44,7 +63,7 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
 
   onModuleInit() {
     // Not awaited: the API must start (and report itself unhealthy) while Redis is down.
-    this.subscriber.subscribe(EVENTS_CHANNEL).catch((err: unknown) => this.logger.error({ err }, 'could not subscribe to pipeline events'));
+    this.subscriber.subscribe(EVENTS_CHANNEL).catch((err: unknown) => this.logger.error({ err }, 'could not subscribe to platform events'));
   }
 
   onModuleDestroy() {
@@ -62,15 +81,15 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
   @SubscribeMessage('subscribe')
   async subscribe(@ConnectedSocket() socket: EventsSocket, @MessageBody() body: unknown): Promise<Ack> {
     const parsed = RoomRequest.safeParse(body);
-    if (!parsed.success) return { ok: false, error: 'modelId must be a uuid' };
-    await socket.join(modelRoom(parsed.data.modelId));
+    if (!parsed.success) return { ok: false, error: 'name a room: { modelId }, { rolloutId } (uuids) or { rollouts: true }' };
+    await socket.join(roomOf(parsed.data));
     return { ok: true };
   }
 
   @SubscribeMessage('unsubscribe')
   async unsubscribe(@ConnectedSocket() socket: EventsSocket, @MessageBody() body: unknown): Promise<void> {
     const parsed = RoomRequest.safeParse(body);
-    if (parsed.success) await socket.leave(modelRoom(parsed.data.modelId));
+    if (parsed.success) await socket.leave(roomOf(parsed.data));
   }
 
   /** The only way anything reaches a socket, so every emit is typed against ServerToClientEvents. */
@@ -87,6 +106,7 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
       return;
     }
     if (envelope.channel === 'pipeline.job') this.send(envelope.room, 'pipeline.job', envelope.event);
-    else this.send(envelope.room, 'pipeline.run', envelope.event);
+    else if (envelope.channel === 'pipeline.run') this.send(envelope.room, 'pipeline.run', envelope.event);
+    else this.send(envelope.room, 'rollout.changed', envelope.event);
   }
 }

@@ -26,6 +26,7 @@ export class QueuesService implements OnModuleDestroy {
     this.queues = {
       [QueueName.Pipelines]: new Queue(QueueName.Pipelines, { connection, prefix }),
       [QueueName.Compress]: new Queue(QueueName.Compress, { connection, prefix }),
+      [QueueName.Rollouts]: new Queue(QueueName.Rollouts, { connection, prefix }),
     };
     // Without listeners, connection errors would be unhandled 'error' events; the failing call reports them instead.
     const onError = (err: Error) => this.logger.debug({ err }, 'queue connection error');

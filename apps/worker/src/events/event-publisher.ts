@@ -22,7 +22,7 @@ export class EventPublisher {
       await this.redis.publish(EVENTS_CHANNEL, JSON.stringify(message));
     } catch (err) {
       // Events are a live view; the PipelineJob row stays the source of truth.
-      this.logger.warn({ err, type: message.event.type }, 'event publish failed');
+      this.logger.warn({ err, channel: message.channel }, 'event publish failed');
     }
   }
 }

@@ -7,6 +7,7 @@ export type JobHandler = (job: Job) => Promise<unknown>;
 export const JOB_QUEUES: Record<JobName, QueueName> = {
   [JobName.CompressProfile]: QueueName.Compress,
   [JobName.FinalizePipeline]: QueueName.Pipelines,
+  [JobName.RolloutTick]: QueueName.Rollouts,
 };
 
 /** Throws unless every job name of the contracts has a handler (so a new job name cannot ship unhandled). */
