@@ -11,6 +11,9 @@ import { finalizePipelineJob } from './jobs/finalize-pipeline.job.js';
 import { assertComplete, type JobHandler, processorFor } from './jobs/job-registry.js';
 import { CompressProfileService } from './pipeline/compress-profile.service.js';
 import { FinalizePipelineService } from './pipeline/finalize-pipeline.service.js';
+import { RolloutControllerService } from './rollouts/rollout-controller.service.js';
+import { upsertRolloutScheduler } from './rollouts/rollout-scheduler.js';
+import { rolloutTickJob } from './rollouts/rollout-tick.job.js';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig(process.env);
@@ -24,17 +27,20 @@ async function main(): Promise<void> {
 
   const compress = new CompressProfileService({ db, storage, signingKey, events, logger, config });
   const finalize = new FinalizePipelineService({ db, events, logger });
+  const rollouts = new RolloutControllerService({ db, logger });
   const handlers: Partial<Record<string, JobHandler>> = {
     [JobName.CompressProfile]: compressProfileJob(compress) as JobHandler,
     [JobName.FinalizePipeline]: finalizePipelineJob(finalize) as JobHandler,
+    [JobName.RolloutTick]: rolloutTickJob(rollouts) as JobHandler,
   };
   assertComplete(handlers);
 
-  const workers = [QueueName.Compress, QueueName.Pipelines].map((queue) => {
+  const workers = [QueueName.Compress, QueueName.Pipelines, QueueName.Rollouts].map((queue) => {
     const worker = new Worker(queue, processorFor(queue, handlers), {
       connection: redisConnection(config.redisUrl, 'worker'),
       prefix: config.queue.prefix,
-      concurrency: config.queue.concurrency,
+      // The rollout controller ticks one at a time per process (rows are locked per rollout across processes).
+      concurrency: queue === QueueName.Rollouts ? 1 : config.queue.concurrency,
       stalledInterval: config.queue.stalledIntervalMs,
       lockDuration: config.queue.lockDurationMs,
     });
@@ -44,7 +50,8 @@ async function main(): Promise<void> {
     return worker;
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  logger.info({ prefix: config.queue.prefix, concurrency: config.queue.concurrency }, 'worker ready');
+  await upsertRolloutScheduler(config.redisUrl, config.queue.prefix, config.rollouts.tickMs);
+  logger.info({ prefix: config.queue.prefix, concurrency: config.queue.concurrency, rolloutTickMs: config.rollouts.tickMs }, 'worker ready');
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -19,6 +19,8 @@ const WorkerEnvSchema = PlatformEnvSchema.extend({
   LOCK_DURATION_MS: z.coerce.number().int().min(500).default(60_000),
   /** Cap on evaluation samples per variant (speed over precision). */
   EVAL_MAX_SAMPLES: z.coerce.number().int().min(1).default(2_000),
+  /** How often the rollout controller advances every active rollout (one BullMQ job scheduler per deployment). */
+  ROLLOUT_TICK_MS: z.coerce.number().int().min(50).max(600_000).default(2_000),
   /** BullMQ key prefix; must match the API's. */
   QUEUE_PREFIX: z.string().min(1).default('bull'),
 });
@@ -26,6 +28,7 @@ const WorkerEnvSchema = PlatformEnvSchema.extend({
 export interface WorkerConfig extends PlatformConfig {
   queue: { prefix: string; settings: QueueSettings; concurrency: number; stalledIntervalMs: number; lockDurationMs: number };
   evaluation: { maxSamples: number };
+  rollouts: { tickMs: number };
 }
 
 /** Parses the environment once; throws a `ConfigError` listing every bad variable. */
@@ -41,5 +44,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined>): Worke
       lockDurationMs: e.LOCK_DURATION_MS,
     },
     evaluation: { maxSamples: e.EVAL_MAX_SAMPLES },
+    rollouts: { tickMs: e.ROLLOUT_TICK_MS },
   };
 }
