@@ -1,11 +1,13 @@
 import path from 'node:path';
-import type { DesiredAssignment, DeviceHealth, RunningState } from '@edgefleet/contracts';
+import type { DesiredAssignment, DesiredShadow, DeviceHealth, RunningState } from '@edgefleet/contracts';
 import { io, type Socket } from 'socket.io-client';
 import { DeviceApiError, DeviceClient } from './client/device-client.js';
 import { resumableDownload } from './download/resumable-download.js';
 import { healthCheck } from './health/health-check.js';
 import { ModelSession, type SessionCache, type TensorData } from './runtime/model-session.js';
-import { type FeedbackItem, InferenceServer } from './server/inference-server.js';
+import { type FeedbackItem, InferenceServer, type ServedModel } from './server/inference-server.js';
+import { ShadowEvaluator } from './shadow/shadow-evaluator.js';
+import { ShadowReportBuffer } from './shadow/shadow-report.js';
 import { IdentityStore, type Identity } from './state/identity-store.js';
 import { type InstalledModel, ModelStore } from './store/model-store.js';
 import { TelemetryBuffer } from './telemetry/telemetry-buffer.js';
@@ -30,6 +32,14 @@ export interface AgentOptions {
   serve?: boolean;
   /** Share sessions with other agents in this process (one per artifact sha256) instead of opening one's own. */
   sessions?: SessionCache;
+  /**
+   * After a swap, the new model's first `requests` inferences are watched; more than `maxFailures` failures (a
+   * throw or a non-finite output) swap the previous model back in and refuse the assignment until it changes.
+   * `false` turns the watch off. @defaultValue { requests: 20, maxFailures: 1 }
+   */
+  probation?: { requests?: number; maxFailures?: number } | false;
+  /** Shadow (candidate) runs at once; sampled requests beyond it are skipped. @defaultValue 1 */
+  shadowConcurrency?: number;
 }
 
 export interface AgentError {
@@ -37,6 +47,16 @@ export interface AgentError {
   message: string;
   at: string;
   sha256?: string;
+  /** The version the failure concerns (an assignment or shadow candidate that was refused or failed). */
+  versionId?: string;
+  /** What failed: an assignment (install, health check, in service), a shadow candidate, the restore at start, the credentials. */
+  source?: 'assignment' | 'shadow' | 'restore' | 'auth';
+}
+
+interface ActiveShadow {
+  key: string;
+  desired: DesiredShadow;
+  evaluator: ShadowEvaluator;
 }
 
 /** Feedback queued while the server is away; bounded, oldest dropped. */
@@ -55,6 +75,12 @@ export class Agent {
   private readonly store: ModelStore;
   private server!: InferenceServer;
   private telemetry!: TelemetryBuffer;
+  private shadowReports!: ShadowReportBuffer;
+  private shadow: ActiveShadow | null = null;
+  /** The installed model being served (what `running` reports). */
+  private current: InstalledModel | null = null;
+  /** Serializes model changes: applying an assignment or a shadow, and a post-swap fallback. */
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
   private socket: Socket | null = null;
   private running: RunningState | null = null;
   private health: DeviceHealth = 'ok';
@@ -70,7 +96,7 @@ export class Agent {
   private flushing: Promise<void> | null = null;
   private flushQueued: Promise<void> | null = null;
   private refused = new Set<string>();
-  private counters: Record<string, number> = { installs: 0, refused: 0, feedbackDropped: 0 };
+  private counters: Record<string, number> = { installs: 0, refused: 0, fallbacks: 0, feedbackDropped: 0 };
   port = 0;
 
   constructor(private readonly opts: AgentOptions) {
@@ -82,7 +108,28 @@ export class Agent {
   }
 
   status() {
-    return { health: this.health, error: this.lastError, unauthorized: this.unauthorized, running: this.running, deviceId: this.identity?.deviceId, counters: this.counters };
+    return {
+      health: this.health,
+      error: this.lastError,
+      unauthorized: this.unauthorized,
+      running: this.running,
+      deviceId: this.identity?.deviceId,
+      counters: this.counters,
+      shadow: this.shadowStatus(),
+    };
+  }
+
+  /** The shadow candidate and its running comparison, or null. */
+  shadowStatus() {
+    if (!this.shadow) return null;
+    const d = this.shadow.desired;
+    return { rolloutId: d.rolloutId, versionId: d.version.id, versionNumber: d.version.number, variantId: d.variant.id, sha256: d.sha256, sampleRate: this.shadow.evaluator.sampleRate, ...this.shadow.evaluator.stats() };
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveTail.then(fn, fn);
+    this.exclusiveTail = run.catch(() => undefined);
+    return run;
   }
 
   async start(): Promise<void> {
@@ -91,9 +138,11 @@ export class Agent {
     this.identity = identity;
     this.client = new DeviceClient(identity.server, identity);
     this.telemetry = new TelemetryBuffer({ file: path.join(this.opts.stateDir, 'telemetry.json'), send: (buckets) => this.client.telemetry({ buckets }) });
+    this.shadowReports = new ShadowReportBuffer({ file: path.join(this.opts.stateDir, 'shadow.json'), send: (items) => this.client.shadow({ items }) });
     this.server = new InferenceServer({
       port: this.opts.port ?? 8600,
       onInference: (v, ms, ok) => this.telemetry.record(v, ms, ok),
+      onServed: (model, feeds, outputs) => this.shadow?.evaluator.offer(model.versionId, feeds, outputs),
       onFeedback: (item) => this.queueFeedback(item),
       status: () => this.status(),
     });
@@ -117,6 +166,11 @@ export class Agent {
     this.poll?.abort();
     this.socket?.close();
     await this.loopDone;
+    await this.exclusive(async () => {
+      const shadow = this.shadow;
+      this.shadow = null;
+      await shadow?.evaluator.dispose();
+    });
     await this.flush();
     await this.server?.close();
   }
@@ -130,12 +184,13 @@ export class Agent {
         await this.load(m);
         return;
       } catch (err) {
-        this.fail('restore/failed', err, m.sha256);
+        this.fail('restore/failed', err, { sha256: m.sha256, versionId: m.versionId, source: 'restore' });
       }
     }
   }
 
-  private async load(m: InstalledModel, manifest?: Record<string, unknown>) {
+  /** A session on an installed model that passed the health check (the manifest's probe included). */
+  private async openChecked(m: { sha256: string }, manifest?: Record<string, unknown>): Promise<ModelSession> {
     const file = this.store.pathOf(m.sha256);
     const session = this.opts.sessions ? await this.opts.sessions.acquire(m.sha256, file) : await ModelSession.create(file, { threads: this.opts.threads ?? 1 });
     try {
@@ -144,15 +199,33 @@ export class Agent {
       await session.dispose();
       throw err;
     }
-    await this.server.swap(session, m);
+    return session;
+  }
+
+  private async load(m: InstalledModel, manifest?: Record<string, unknown>, onFallback?: (reason: string) => void) {
+    const session = await this.openChecked(m, manifest);
+    const probation = this.opts.probation === false || !onFallback ? undefined : { ...this.opts.probation, onFallback: (e: { reason: string }) => onFallback(e.reason), onPassed: (p: ServedModel) => this.log('probation passed', { sha256: p.sha256 }) };
+    await this.server.swap(session, m, probation);
+    this.setCurrent(m);
+  }
+
+  private setCurrent(m: InstalledModel) {
+    this.current = m;
     this.running = { v: 1, versionId: m.versionId, variantId: m.variantId, sha256: m.sha256 };
   }
 
-  private fail(code: string, err: unknown, sha256?: string) {
+  private fail(code: string, err: unknown, about: Pick<AgentError, 'sha256' | 'versionId' | 'source'> = {}) {
     const e = err as { code?: string; message?: string };
-    this.lastError = { code: e.code ?? code, message: e.message ?? String(err), at: new Date().toISOString(), ...(sha256 ? { sha256 } : {}) };
+    this.lastError = { code: e.code ?? code, message: e.message ?? String(err), at: new Date().toISOString(), ...about };
     this.health = 'degraded';
     this.log('error', { ...this.lastError });
+  }
+
+  /** Clears a failure of `source` (settled: the assignment or shadow it concerned is no longer wanted). */
+  private settle(source: AgentError['source']) {
+    if (this.lastError?.source !== source || this.unauthorized) return;
+    this.lastError = null;
+    this.health = 'ok';
   }
 
   private handleAuth(err: unknown): boolean {
@@ -160,7 +233,7 @@ export class Agent {
       if (!this.unauthorized) this.log('unauthorized', { code: err.code });
       this.unauthorized = err.code;
       this.health = 'failing';
-      this.lastError = { code: err.code, message: err.message, at: new Date().toISOString() };
+      this.lastError = { code: err.code, message: err.message, at: new Date().toISOString(), source: 'auth' };
       this.poll?.abort();
       this.socket?.close();
       return true;
@@ -188,6 +261,7 @@ export class Agent {
         if (state) {
           this.etag = state.etag;
           if (state.assignment) await this.apply(state.assignment);
+          await this.applyShadow(state.shadow ?? null);
           await this.heartbeat();
         }
       } catch (err) {
@@ -202,34 +276,109 @@ export class Agent {
   }
 
   /** Installs an assignment; on any failure the current model stays and the error is reported. */
-  async apply(a: DesiredAssignment): Promise<void> {
-    if (this.running?.sha256 === a.sha256 && this.running.variantId === a.variant.id) return;
+  apply(a: DesiredAssignment): Promise<void> {
+    return this.exclusive(() => this.applyNow(a));
+  }
+
+  private async applyNow(a: DesiredAssignment): Promise<void> {
+    if (this.running?.sha256 === a.sha256 && this.running.variantId === a.variant.id) {
+      // Desired is what runs (a rollback returned the device here): an earlier assignment's failure is settled.
+      this.settle('assignment');
+      return;
+    }
     const key = `${a.variant.id}:${a.sha256}:${a.signature}`;
     if (this.refused.has(key)) return;
     try {
-      verifyManifest(a.manifest, a.signature, platformPublicKey(this.identity.platformKey), { sha256: a.sha256, bytes: a.bytes });
-      if (!(await this.store.has(a.sha256))) {
-        const dl = await resumableDownload({
-          url: this.client.url(a.artifactUrl),
-          sha256: a.sha256,
-          bytes: a.bytes,
-          dir: path.join(this.opts.stateDir, 'downloads'),
-          headers: { authorization: this.client.authorization },
-        });
-        await this.store.install(dl.path, a.sha256);
-      }
+      await this.fetchVerified(a);
       const m: InstalledModel = { sha256: a.sha256, versionId: a.version.id, variantId: a.variant.id, modelId: a.model.id, installedAt: new Date().toISOString() };
-      await this.load(m, a.manifest);
-      await this.store.activate(m);
+      const previous = this.current;
+      await this.load(m, a.manifest, previous ? (reason) => void this.exclusive(() => this.fallBack(m, previous, key, reason)) : undefined);
+      await this.store.activate(m, this.pinned());
       this.counters.installs!++;
-      this.health = 'ok';
-      this.lastError = null;
+      this.settle('assignment');
       this.log('installed', { sha256: a.sha256, version: a.version.number });
     } catch (err) {
       this.refused.add(key);
       this.counters.refused!++;
-      this.fail('install/failed', err, a.sha256);
       if (this.handleAuth(err)) return;
+      this.fail('install/failed', err, { sha256: a.sha256, versionId: a.version.id, source: 'assignment' });
+    }
+  }
+
+  /** Verifies the signed manifest, then makes sure the artifact is in the store (resumable download). */
+  private async fetchVerified(a: DesiredAssignment): Promise<void> {
+    verifyManifest(a.manifest, a.signature, platformPublicKey(this.identity.platformKey), { sha256: a.sha256, bytes: a.bytes });
+    if (await this.store.has(a.sha256)) return;
+    const dl = await resumableDownload({
+      url: this.client.url(a.artifactUrl),
+      sha256: a.sha256,
+      bytes: a.bytes,
+      dir: path.join(this.opts.stateDir, 'downloads'),
+      headers: { authorization: this.client.authorization },
+    });
+    await this.store.install(dl.path, a.sha256);
+  }
+
+  /** Store files to keep beside the active pointers: the shadow candidate (it may become the next assignment). */
+  private pinned(): string[] {
+    return this.shadow ? [this.shadow.desired.sha256] : [];
+  }
+
+  /** The new model failed in service (the server already swapped back): re-activate the previous one and report. */
+  private async fallBack(failed: InstalledModel, previous: InstalledModel, key: string, reason: string): Promise<void> {
+    this.refused.add(key);
+    this.counters.fallbacks!++;
+    if (this.running?.sha256 === failed.sha256) this.setCurrent(previous);
+    try {
+      if ((await this.store.pointers()).current?.sha256 === failed.sha256) await this.store.activate({ ...previous, installedAt: new Date().toISOString() }, this.pinned());
+    } catch (err) {
+      this.log('reactivate failed', { message: (err as Error).message });
+    }
+    this.fail('model/failed_in_service', new Error(`swapped back to the previous model: ${reason}`), { sha256: failed.sha256, versionId: failed.versionId, source: 'assignment' });
+    await this.heartbeat();
+  }
+
+  /**
+   * Follows the desired `shadow`: a new candidate is verified, installed (not activated), health-checked and run
+   * beside the served model; a removed or changed one is disposed. A candidate that fails is reported (with its
+   * versionId) and dropped.
+   */
+  applyShadow(s: DesiredShadow | null): Promise<void> {
+    return this.exclusive(() => this.applyShadowNow(s));
+  }
+
+  private async applyShadowNow(s: DesiredShadow | null): Promise<void> {
+    const key = s ? `${s.rolloutId}:${s.variant.id}:${s.sha256}:${s.signature}` : null;
+    if (this.shadow && this.shadow.key === key && s) {
+      this.shadow.evaluator.sampleRate = s.sampleRate;
+      return;
+    }
+    if (this.shadow) {
+      const old = this.shadow;
+      this.shadow = null;
+      await old.evaluator.dispose();
+      this.settle('shadow');
+      this.log('shadow stopped', { versionId: old.desired.version.id, ...old.evaluator.stats() });
+      await this.store.prune(await this.store.pointers()).catch(() => undefined);
+    } else if (!s) this.settle('shadow');
+    if (!s || !key || this.refused.has(key)) return;
+    try {
+      await this.fetchVerified(s);
+      const session = await this.openChecked(s, s.manifest);
+      const evaluator = new ShadowEvaluator({
+        session,
+        candidate: { rolloutId: s.rolloutId, versionId: s.version.id, variantId: s.variant.id, sha256: s.sha256 },
+        sampleRate: s.sampleRate,
+        maxConcurrent: this.opts.shadowConcurrency ?? 1,
+        onSample: (x) => this.shadowReports.record(x),
+      });
+      this.shadow = { key, desired: s, evaluator };
+      this.log('shadow started', { versionId: s.version.id, sha256: s.sha256, sampleRate: s.sampleRate });
+    } catch (err) {
+      this.refused.add(key);
+      this.counters.refused!++;
+      if (this.handleAuth(err)) return;
+      this.fail('shadow/failed', err, { sha256: s.sha256, versionId: s.version.id, source: 'shadow' });
     }
   }
 
@@ -243,7 +392,7 @@ export class Agent {
         running: this.running,
         health: this.health,
         counters: { ...this.counters, ...(this.lastError ? { lastErrorAt: Date.parse(this.lastError.at) } : {}) },
-        error: e ? { code: e.code.slice(0, 100), message: e.message.slice(0, 1000) } : null,
+        error: e ? { code: e.code.slice(0, 100), message: e.message.slice(0, 1000), ...(e.versionId ? { versionId: e.versionId } : {}) } : null,
       });
     } catch (err) {
       this.handleAuth(err);
@@ -278,6 +427,7 @@ export class Agent {
   private async flushOnce(): Promise<void> {
     if (this.unauthorized || !this.client) return;
     await this.telemetry.flush().catch(() => false);
+    await this.shadowReports.flush().catch(() => false);
     while (this.feedback.length > 0) {
       const items = this.feedback.slice(0, 1000);
       try {

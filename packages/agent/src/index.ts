@@ -3,7 +3,10 @@ export { DeviceClient, DeviceApiError, backoffDelay, type BackoffOptions } from 
 export { resumableDownload, DownloadError, type DownloadRequest, type DownloadResult } from './download/resumable-download.js';
 export { healthCheck, generatedInputs, HealthCheckError } from './health/health-check.js';
 export { ModelSession, SessionCache, runtimeVersion, type TensorData, type ValueInfo, type SessionOptions } from './runtime/model-session.js';
-export { InferenceServer, type InferenceServerOptions, type ServedModel, type FeedbackItem } from './server/inference-server.js';
+export { InferenceServer, type InferenceServerOptions, type ServedModel, type FeedbackItem, type Probation } from './server/inference-server.js';
+export { ShadowEvaluator, compareOutputs, cosineSimilarity, type ShadowCandidate, type ShadowEvaluatorOptions, type ShadowStats, type OutputComparison } from './shadow/shadow-evaluator.js';
+export { ShadowReportBuffer, type ShadowItem, type ShadowSample, type ShadowReportBufferOptions } from './shadow/shadow-report.js';
+export { MinuteSpool, type MinuteSpoolOptions } from './telemetry/minute-spool.js';
 export { IdentityStore, Identity, defaultStateDir } from './state/identity-store.js';
 export { ModelStore, ActivePointers, InstalledModel } from './store/model-store.js';
 export { TelemetryBuffer, histogramIndex, type TelemetryBucket } from './telemetry/telemetry-buffer.js';

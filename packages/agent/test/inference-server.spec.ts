@@ -1,8 +1,12 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedInputs, healthCheck } from '../src/health/health-check.js';
 import { ModelSession } from '../src/runtime/model-session.js';
 import { InferenceServer } from '../src/server/inference-server.js';
+import { waitFor } from './fake-device-api.js';
+import { unaryChain } from './onnx-models.js';
 
 const LENET = path.resolve(import.meta.dirname, '../../../../shared/fixtures/models/mnist-lenet5/model.onnx');
 const SHA = 'a'.repeat(64);
@@ -76,5 +80,36 @@ describe('InferenceServer + ModelSession (mnist-lenet5)', () => {
     expect(((await missing.json()) as { error: string }).error).toBe('request/validation_failed');
     expect((await bin(new Uint8Array(data.buffer), '1,1,28,27')).status).toBe(400);
     expect((await bin(new Uint8Array(data.buffer), 'a,b')).status).toBe(400);
+  });
+});
+
+describe('InferenceServer probation after a swap', () => {
+  it('a healthy new model passes its probation and the previous session is released; inputs both models reject do not count against it', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-probation-'));
+    try {
+      await fs.writeFile(path.join(dir, 'a.onnx'), unaryChain(['Abs']));
+      await fs.writeFile(path.join(dir, 'b.onnx'), unaryChain(['Abs', 'Sqrt']));
+      const events: string[] = [];
+      const server = new InferenceServer();
+      await server.swap(await ModelSession.create(path.join(dir, 'a.onnx')), M('a'));
+      await server.swap(await ModelSession.create(path.join(dir, 'b.onnx')), M('b'), {
+        requests: 5,
+        maxFailures: 0,
+        onFallback: () => void events.push('fallback'),
+        onPassed: (m) => void events.push(`passed ${m.sha256[0]}`),
+      });
+      expect(server.fallbackModel?.sha256).toBe(SHA);
+      expect(server.disposedSessions).toBe(0);
+      // wrong width: both models throw; the request fails (400) but is not the new model's fault
+      await expect(server.infer({ x: { dims: [1, 3], data: new Float32Array(3) } })).rejects.toMatchObject({ status: 400 });
+      for (let i = 0; i < 5; i++) expect((await server.infer({ x: { dims: [1, 4], data: Float32Array.from([4, -9, 16, 25]) } })).outputs.y!.data).toEqual([2, 3, 4, 5]);
+      expect(events).toEqual(['passed b']);
+      expect(server.fallbackModel).toBeNull();
+      await waitFor(() => server.disposedSessions === 1);
+      expect(server.model?.sha256).toBe('b'.repeat(64));
+      await server.close();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

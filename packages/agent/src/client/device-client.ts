@@ -5,6 +5,7 @@ import {
   type FeedbackBatch,
   type HeartbeatRequest,
   HeartbeatResponse,
+  type ShadowBatch,
   type TelemetryBatch,
 } from '@edgefleet/contracts';
 
@@ -124,5 +125,10 @@ export class DeviceClient {
 
   async feedback(body: FeedbackBatch): Promise<void> {
     await this.withRetry(() => this.request('POST', '/api/device/feedback', { body }));
+  }
+
+  /** Per-minute shadow comparisons of a candidate against the served model (`POST /api/device/shadow`). */
+  async shadow(body: ShadowBatch): Promise<void> {
+    await this.withRetry(() => this.request('POST', '/api/device/shadow', { body }));
   }
 }

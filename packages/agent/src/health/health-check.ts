@@ -1,6 +1,7 @@
 import type { ModelSession, TensorData, ValueInfo } from '../runtime/model-session.js';
 
 export class HealthCheckError extends Error {
+  readonly code = 'health/check_failed';
   constructor(message: string) {
     super(`agent/health: ${message}`);
   }

@@ -28,6 +28,28 @@ export interface InferenceServerOptions {
   status?: () => Record<string, unknown>;
   /** Predictions remembered for feedback. @defaultValue 10000 */
   maxPredictions?: number;
+  /**
+   * Called after each successful inference with what was served, once the response is ready (shadow evaluation
+   * hooks in here). Must not throw or block: it runs before the response is written.
+   */
+  onServed?: (model: ServedModel, feeds: Record<string, TensorData>, outputs: Record<string, TensorData>) => void;
+}
+
+/**
+ * Watching a freshly swapped-in model in service: its first `requests` inferences are checked (a throw or a
+ * non-finite output is a failure). While watched, the previous model stays loaded and answers any request the new
+ * one failed, so no request fails because of the swap; after more than `maxFailures` failures the server swaps
+ * back to the previous model for good.
+ */
+export interface Probation {
+  /** @defaultValue 20 */
+  requests?: number;
+  /** Failures tolerated within those requests. @defaultValue 1 */
+  maxFailures?: number;
+  /** The new model was swapped out for the previous one. */
+  onFallback?: (e: { failed: ServedModel; restored: ServedModel; failures: number; checked: number; reason: string }) => void;
+  /** The new model served `requests` inferences within the failure budget; the previous one is released. */
+  onPassed?: (model: ServedModel) => void;
 }
 
 const InferBody = z.object({ inputs: z.record(z.string(), z.object({ dims: z.array(z.number().int().nonnegative()), data: z.array(z.number()) })) });
@@ -38,15 +60,24 @@ const MAX_BODY = 16 * 1024 * 1024;
 class Slot {
   inflight = 0;
   retired = false;
+  disposed = false;
+  /** Set while the model is on probation: the previous slot, kept loaded to answer what this one fails. */
+  fallback: Slot | null = null;
+  probation: { requests: number; maxFailures: number; checked: number; failures: number; lastReason: string; opts: Probation } | null = null;
   constructor(
     readonly session: ModelSession,
     readonly model: ServedModel,
   ) {}
-  async release() {
-    this.inflight--;
-    if (this.retired && this.inflight === 0) await this.session.dispose();
+  /** Disposes the session once retired and idle; true when this call did it. */
+  async disposeIfIdle(): Promise<boolean> {
+    if (!this.retired || this.inflight > 0 || this.disposed) return false;
+    this.disposed = true;
+    await this.session.dispose();
+    return true;
   }
 }
+
+const finite = (out: Record<string, TensorData>) => Object.values(out).every((t) => t.data.every((v) => Number.isFinite(v)));
 
 const argmax = (d: Float32Array) => d.reduce((best, v, i) => (v > d[best]! ? i : best), 0);
 
@@ -87,17 +118,37 @@ export class InferenceServer {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** Serves `session` from now on; the previous one is disposed once its in-flight requests are done. */
-  async swap(session: ModelSession, model: ServedModel): Promise<void> {
+  /** The model kept loaded behind one on probation, if any. */
+  get fallbackModel(): ServedModel | null {
+    return this.slot?.fallback?.model ?? null;
+  }
+
+  /**
+   * Serves `session` from now on; the previous one is disposed once its in-flight requests are done — or, with
+   * `probation`, kept loaded until the new model has proven itself (see {@link Probation}).
+   */
+  async swap(session: ModelSession, model: ServedModel, probation?: Probation): Promise<void> {
     const old = this.slot;
-    this.slot = new Slot(session, model);
-    if (old) {
-      old.retired = true;
-      if (old.inflight === 0) {
-        await old.session.dispose();
-        this.disposedSessions++;
-      }
+    const next = new Slot(session, model);
+    const requests = probation?.requests ?? 20;
+    if (probation && old && requests > 0) {
+      next.probation = { requests, maxFailures: probation.maxFailures ?? 1, checked: 0, failures: 0, lastReason: '', opts: probation };
+      next.fallback = old;
     }
+    this.slot = next;
+    if (old) {
+      // A model swapped out while itself on probation: its own fallback goes now.
+      const oldFallback = old.fallback;
+      old.fallback = null;
+      old.probation = null;
+      if (oldFallback) await this.retire(oldFallback);
+      if (next.fallback !== old) await this.retire(old);
+    }
+  }
+
+  private async retire(slot: Slot): Promise<void> {
+    slot.retired = true;
+    if (await slot.disposeIfIdle()) this.disposedSessions++;
   }
 
   async close(): Promise<void> {
@@ -108,8 +159,10 @@ export class InferenceServer {
     const slot = this.slot;
     this.slot = null;
     if (slot) {
-      slot.retired = true;
-      if (slot.inflight === 0) await slot.session.dispose();
+      const fallback = slot.fallback;
+      slot.fallback = null;
+      if (fallback) await this.retire(fallback);
+      await this.retire(slot);
     }
   }
 
@@ -202,24 +255,81 @@ export class InferenceServer {
   private async run(feeds: Record<string, TensorData>) {
     const slot = this.slot;
     if (!slot) throw new HttpError(503, 'model/not_ready', 'no model installed yet');
+    const probation = slot.probation;
+    const fallback = slot.fallback;
+    if (!probation || !fallback || fallback.disposed) return this.runOn(slot, feeds, false);
+    // On probation: a failure of the new model is answered by the previous one (held here, so it stays loaded).
+    fallback.inflight++;
+    try {
+      let thrown: string | null = null;
+      try {
+        const result = await this.runOn(slot, feeds, true);
+        this.judge(slot, probation, null);
+        return result;
+      } catch (err) {
+        // A non-finite output is the model's fault whatever the input: counted at once.
+        if (err instanceof HttpError && err.code === 'inference/non_finite') this.judge(slot, probation, 'non-finite output');
+        else thrown = `inference threw: ${(err as Error).message}`;
+      }
+      const result = await this.runOn(fallback, feeds, false);
+      // A throw counts only when the previous model took the same input (else the input was at fault).
+      if (thrown !== null) this.judge(slot, probation, thrown);
+      return result;
+    } finally {
+      fallback.inflight--;
+      if (await fallback.disposeIfIdle()) this.disposedSessions++;
+    }
+  }
+
+  /** One inference on `slot`; `checkFinite` turns a non-finite output into an error (probation). */
+  private async runOn(slot: Slot, feeds: Record<string, TensorData>, checkFinite: boolean) {
     slot.inflight++;
     const started = performance.now();
     let ok = false;
     try {
-      const out = await slot.session.run(feeds);
+      let out: Record<string, TensorData>;
+      try {
+        out = await slot.session.run(feeds);
+      } catch (err) {
+        throw new HttpError(400, 'inference/failed', (err as Error).message);
+      }
+      if (checkFinite && !finite(out)) throw new HttpError(500, 'inference/non_finite', 'the model produced non-finite outputs');
       ok = true;
       const outputs = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { dims: v.dims, data: Array.from(v.data) }]));
       const first = Object.values(out)[0];
       const predictionId = randomUUID();
       this.remember(predictionId, { versionId: slot.model.versionId, predicted: first ? argmax(first.data) : -1 });
+      this.opts.onServed?.(slot.model, feeds, out);
       return { predictionId, modelVersion: { versionId: slot.model.versionId, variantId: slot.model.variantId, sha256: slot.model.sha256 }, outputs };
-    } catch (err) {
-      throw new HttpError(400, 'inference/failed', (err as Error).message);
     } finally {
       this.opts.onInference?.(slot.model.versionId, performance.now() - started, ok);
-      const wasRetired = slot.retired;
-      await slot.release();
-      if (wasRetired && slot.inflight === 0) this.disposedSessions++;
+      slot.inflight--;
+      if (await slot.disposeIfIdle()) this.disposedSessions++;
+    }
+  }
+
+  /** Counts one probation inference (`failure` null = it passed) and ends the probation once it is decided. */
+  private judge(slot: Slot, p: NonNullable<Slot['probation']>, failure: string | null) {
+    if (slot.probation !== p) return;
+    p.checked++;
+    if (failure !== null) {
+      p.failures++;
+      p.lastReason = failure;
+    }
+    const fallback = slot.fallback;
+    if (p.failures > p.maxFailures && fallback && this.slot === slot) {
+      // Swap back: new requests go to the previous model; this one is released when its last request ends.
+      slot.probation = null;
+      slot.fallback = null;
+      this.slot = fallback;
+      slot.retired = true;
+      void slot.disposeIfIdle().then((d) => d && this.disposedSessions++);
+      p.opts.onFallback?.({ failed: slot.model, restored: fallback.model, failures: p.failures, checked: p.checked, reason: `${p.failures} of the first ${p.checked} inferences failed (last: ${p.lastReason})` });
+    } else if (p.checked >= p.requests) {
+      slot.probation = null;
+      slot.fallback = null;
+      if (fallback) void this.retire(fallback);
+      p.opts.onPassed?.(slot.model);
     }
   }
 

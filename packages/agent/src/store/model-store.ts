@@ -53,18 +53,21 @@ export class ModelStore {
     return raw === null ? { v: 1, current: null, previous: null } : ActivePointers.parse(raw);
   }
 
-  /** Makes `model` current and the old current previous, in one atomic rename. */
-  async activate(model: InstalledModel): Promise<ActivePointers> {
+  /**
+   * Makes `model` current and the old current previous, in one atomic rename. `alsoKeep` names files the pruning
+   * after it must leave (a shadow candidate installed but not active).
+   */
+  async activate(model: InstalledModel, alsoKeep: readonly string[] = []): Promise<ActivePointers> {
     const before = await this.pointers();
     const next: ActivePointers = { v: 1, current: model, previous: before.current?.sha256 === model.sha256 ? before.previous : before.current };
     await writeFileAtomic(this.activeFile, JSON.stringify(next));
-    await this.prune(next);
+    await this.prune(next, alsoKeep);
     return next;
   }
 
-  /** Deletes model files that neither pointer names (and stray temp files). */
-  async prune(keep: ActivePointers): Promise<void> {
-    const names = new Set([keep.current?.sha256, keep.previous?.sha256].filter(Boolean).map((s) => `${s}.onnx`));
+  /** Deletes model files that neither pointer (nor `alsoKeep`) names, and stray temp files. */
+  async prune(keep: ActivePointers, alsoKeep: readonly string[] = []): Promise<void> {
+    const names = new Set([keep.current?.sha256, keep.previous?.sha256, ...alsoKeep].filter(Boolean).map((s) => `${s}.onnx`));
     for (const f of await fs.readdir(this.modelsDir).catch(() => [] as string[])) {
       if (!names.has(f)) await fs.rm(path.join(this.modelsDir, f), { force: true });
     }

@@ -1,6 +1,6 @@
 import { HISTOGRAM_SIZE, LATENCY_BUCKETS_MS } from '@edgefleet/contracts';
 import { z } from 'zod';
-import { readJsonOrNull, writeFileAtomic } from '../state/atomic-file.js';
+import { MinuteSpool } from './minute-spool.js';
 
 export interface TelemetryBucket {
   versionId: string;
@@ -10,15 +10,9 @@ export interface TelemetryBucket {
   histogram: number[];
 }
 
-const Spool = z.object({
-  v: z.literal(1),
-  dropped: z.number().int().nonnegative(),
-  buckets: z.array(z.object({ versionId: z.string(), bucketStart: z.string(), count: z.number(), errors: z.number(), histogram: z.array(z.number()) })),
-});
+const Bucket = z.object({ versionId: z.string(), bucketStart: z.string(), count: z.number(), errors: z.number(), histogram: z.array(z.number()) });
 
 const MINUTE_MS = 60_000;
-/** The API takes at most this many buckets per batch. */
-const BATCH = 1000;
 
 export interface TelemetryBufferOptions {
   /** The on-disk spool used while the server is unreachable (`<state>/telemetry.json`). */
@@ -36,11 +30,10 @@ export function histogramIndex(ms: number): number {
 /** Per-minute inference counters and latency histograms (the contracts' bucket bounds), flushed to the API. */
 export class TelemetryBuffer {
   private readonly live = new Map<string, TelemetryBucket>();
-  private readonly maxBuckets: number;
-  private dropped = 0;
+  private readonly spool: MinuteSpool<TelemetryBucket>;
 
-  constructor(private readonly opts: TelemetryBufferOptions) {
-    this.maxBuckets = opts.maxBuckets ?? 7 * 24 * 60;
+  constructor(opts: TelemetryBufferOptions) {
+    this.spool = new MinuteSpool({ file: opts.file, field: 'buckets', schema: Bucket, maxRecords: opts.maxBuckets ?? 7 * 24 * 60, send: opts.send });
   }
 
   record(versionId: string, latencyMs: number, ok: boolean, now = Date.now()): void {
@@ -58,14 +51,8 @@ export class TelemetryBuffer {
 
   /** Buckets kept on disk, and how many were dropped to honour the bound. */
   async stats(): Promise<{ spooled: number; dropped: number; live: number }> {
-    const spool = await this.readSpool();
-    return { spooled: spool.buckets.length, dropped: spool.dropped, live: this.live.size };
-  }
-
-  private async readSpool() {
-    const raw = await readJsonOrNull(this.opts.file).catch(() => null);
-    const parsed = Spool.safeParse(raw);
-    return parsed.success ? parsed.data : { v: 1 as const, dropped: this.dropped, buckets: [] as TelemetryBucket[] };
+    const spool = await this.spool.read();
+    return { spooled: spool.records.length, dropped: spool.dropped, live: this.live.size };
   }
 
   /**
@@ -73,23 +60,8 @@ export class TelemetryBuffer {
    * send fails, everything goes to the spool, oldest dropped beyond `maxBuckets`. Returns whether it was sent.
    */
   async flush(): Promise<boolean> {
-    const spool = await this.readSpool();
     const fresh = [...this.live.values()].filter((b) => b.count > 0);
     this.live.clear();
-    const all = [...spool.buckets, ...fresh];
-    if (all.length === 0) return true;
-    let sent = 0;
-    try {
-      for (; sent < all.length; sent += BATCH) await this.opts.send(all.slice(sent, sent + BATCH));
-      if (spool.buckets.length > 0) await writeFileAtomic(this.opts.file, JSON.stringify({ v: 1, dropped: spool.dropped, buckets: [] }));
-      return true;
-    } catch {
-      const rest = all.slice(sent).sort((a, b) => (a.bucketStart < b.bucketStart ? -1 : a.bucketStart > b.bucketStart ? 1 : 0));
-      const over = Math.max(0, rest.length - this.maxBuckets);
-      this.dropped = spool.dropped + over;
-      const kept = rest.slice(over);
-      await writeFileAtomic(this.opts.file, JSON.stringify({ v: 1, dropped: this.dropped, buckets: kept }));
-      return false;
-    }
+    return this.spool.flush(fresh);
   }
 }
