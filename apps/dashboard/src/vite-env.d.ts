@@ -6,6 +6,7 @@ interface ImportMetaEnv {
   readonly VITE_HEALTH_POLL_MS?: string;
   readonly VITE_PIPELINE_POLL_MS?: string;
   readonly VITE_PAGE_SIZE?: string;
+  readonly VITE_FLEET_POLL_MS?: string;
 }
 
 interface ImportMeta {

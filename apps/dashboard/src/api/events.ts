@@ -69,6 +69,6 @@ export function usePipelineEvents(modelId: string | undefined, connect: (url: st
   return state;
 }
 
-function defaultConnect(url: string): EventsSocket {
+export function defaultConnect(url: string): EventsSocket {
   return io(url, { path: '/socket.io', transports: ['websocket', 'polling'] });
 }

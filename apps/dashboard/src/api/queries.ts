@@ -31,6 +31,16 @@ export const queryKeys = {
   pipeline: (runId: string) => ['pipeline', runId] as const,
   variants: (modelId: string, v: string) => ['variants', modelId, v] as const,
   allVariants: (modelId: string) => ['variants', modelId] as const,
+  devices: (params: object) => ['devices', params] as const,
+  allDevices: ['devices'] as const,
+  device: (id: string) => ['device', id] as const,
+  enrollmentTokens: ['enrollment-tokens'] as const,
+  telemetry: (modelId: string, v: string, window: string) => ['telemetry', modelId, v, window] as const,
+  rollouts: (params: object) => ['rollouts', params] as const,
+  allRollouts: ['rollouts'] as const,
+  rollout: (id: string) => ['rollout', id] as const,
+  rolloutDevices: (id: string, params: object) => ['rollout-devices', id, params] as const,
+  rolloutEvents: (id: string) => ['rollout-events', id] as const,
 };
 
 const enc = encodeURIComponent;

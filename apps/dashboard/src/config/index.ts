@@ -27,6 +27,8 @@ export interface DashboardConfig {
   pipelinePollMs: number;
   /** Page size of the models list. */
   pageSize: number;
+  /** How often device and rollout pages refresh (rollouts also follow socket events). */
+  fleetPollMs: number;
 }
 
 export const config: DashboardConfig = {
@@ -34,4 +36,5 @@ export const config: DashboardConfig = {
   healthPollMs: readNumber('VITE_HEALTH_POLL_MS', env.VITE_HEALTH_POLL_MS, 10_000, 1_000),
   pipelinePollMs: readNumber('VITE_PIPELINE_POLL_MS', env.VITE_PIPELINE_POLL_MS, 3_000, 500),
   pageSize: readNumber('VITE_PAGE_SIZE', env.VITE_PAGE_SIZE, 20, 1),
+  fleetPollMs: readNumber('VITE_FLEET_POLL_MS', env.VITE_FLEET_POLL_MS, 5_000, 500),
 };

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { errorMessage } from '../api/client';
 import { useCreateModel, useModels } from '../api/queries';
@@ -6,16 +6,8 @@ import { config } from '../config/index';
 import { Pagination } from '../components/pagination';
 import { Empty, ErrorBox, Loading } from '../components/status';
 import { formatDate } from '../lib/format';
+import { useDebounced } from '../lib/use-debounced';
 import { type FieldErrors, MODEL_TASKS, type ModelFormInput, validateModelForm } from '../lib/validation';
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return debounced;
-}
 
 export function ModelsPage({ pageSize = config.pageSize }: { pageSize?: number }) {
   const [search, setSearch] = useState('');

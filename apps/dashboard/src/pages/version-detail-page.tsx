@@ -60,6 +60,12 @@ export function VersionDetailPage() {
               {cancel.isPending ? 'Cancelling…' : 'Cancel'}
             </button>
           )}
+          <Link className="button" to={`/models/${id}/versions/${v}/telemetry`}>
+            Telemetry
+          </Link>
+          <Link className="button" to={`/rollouts/new?model=${id}&version=${ver.number}`}>
+            Roll out
+          </Link>
           <button type="button" className="primary" onClick={() => setRerunOpen((o) => !o)} aria-expanded={rerunOpen}>
             Re-run
           </button>

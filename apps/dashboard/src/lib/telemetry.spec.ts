@@ -1,0 +1,35 @@
+import type { TelemetryPointDto } from '@edgefleet/contracts';
+import { describe, expect, it } from 'vitest';
+import { isTelemetryWindow, toTelemetryRows } from './telemetry';
+
+const point = (over: Partial<TelemetryPointDto>): TelemetryPointDto => ({
+  start: '2026-01-01T00:00:00.000Z',
+  count: 0,
+  errors: 0,
+  errorRate: null,
+  p50Ms: null,
+  p95Ms: null,
+  labelled: 0,
+  accuracy: null,
+  ...over,
+});
+
+describe('toTelemetryRows', () => {
+  it('turns fractions into percentages and counts into a per-minute rate', () => {
+    const [row] = toTelemetryRows([point({ count: 300, errors: 3, errorRate: 0.01, p50Ms: 5, p95Ms: 20, labelled: 8, accuracy: 0.875 })], 300);
+    expect(row).toEqual({ t: Date.parse('2026-01-01T00:00:00.000Z'), requests: 300, rpm: 60, errorPct: 1, p50: 5, p95: 20, accuracyPct: 87.5, labelled: 8 });
+  });
+  it('leaves empty buckets null so the lines break', () => {
+    const [row] = toTelemetryRows([point({ errorRate: 0, p50Ms: 0 })], 60);
+    expect(row).toMatchObject({ requests: 0, rpm: 0, errorPct: null, p50: null, p95: null, accuracyPct: null });
+  });
+});
+
+describe('isTelemetryWindow', () => {
+  it('accepts only the offered windows', () => {
+    expect(isTelemetryWindow('24h')).toBe(true);
+    expect(isTelemetryWindow('2h')).toBe(false);
+    expect(isTelemetryWindow('toString')).toBe(false);
+    expect(isTelemetryWindow(null)).toBe(false);
+  });
+});

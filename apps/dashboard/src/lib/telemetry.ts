@@ -1,0 +1,53 @@
+import type { TelemetryPointDto } from '@edgefleet/contracts';
+
+/** The windows the charts offer, each with a bucket that keeps the chart between ~30 and ~100 points. */
+export const TELEMETRY_WINDOWS = {
+  '1h': { bucket: '1m', label: 'last hour' },
+  '24h': { bucket: '15m', label: 'last 24 hours' },
+  '7d': { bucket: '2h', label: 'last 7 days' },
+} as const;
+export type TelemetryWindow = keyof typeof TELEMETRY_WINDOWS;
+
+export function isTelemetryWindow(value: string | null | undefined): value is TelemetryWindow {
+  return value !== null && value !== undefined && Object.hasOwn(TELEMETRY_WINDOWS, value);
+}
+
+export interface TelemetryRow {
+  /** Bucket start, epoch ms (the x axis). */
+  t: number;
+  requests: number;
+  /** Requests per minute over the bucket. */
+  rpm: number;
+  /** Percent (0–100) or null when the bucket had no requests. */
+  errorPct: number | null;
+  p50: number | null;
+  p95: number | null;
+  /** Percent (0–100) or null when no feedback arrived in the bucket. */
+  accuracyPct: number | null;
+  labelled: number;
+}
+
+const pct = (f: number | null) => (f === null ? null : Math.round(f * 10_000) / 100);
+
+/** API points → chart rows; empty buckets keep null figures so lines break instead of dropping to zero. */
+export function toTelemetryRows(points: readonly TelemetryPointDto[], bucketS: number): TelemetryRow[] {
+  const minutes = Math.max(1, bucketS / 60);
+  return points.map((p) => ({
+    t: Date.parse(p.start),
+    requests: p.count,
+    rpm: Math.round((p.count / minutes) * 100) / 100,
+    errorPct: p.count > 0 ? pct(p.errorRate) : null,
+    p50: p.count > 0 ? p.p50Ms : null,
+    p95: p.count > 0 ? p.p95Ms : null,
+    accuracyPct: p.labelled > 0 ? pct(p.accuracy) : null,
+    labelled: p.labelled,
+  }));
+}
+
+/** An x-axis tick: times for short windows, day + time for a week. */
+export function formatTick(t: number, window: TelemetryWindow): string {
+  const d = new Date(t);
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  if (window === '7d') return `${d.getMonth() + 1}/${d.getDate()} ${hm}`;
+  return hm;
+}

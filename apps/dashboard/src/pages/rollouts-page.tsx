@@ -1,0 +1,110 @@
+import type { RolloutStatus } from '@edgefleet/contracts';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { useRollouts, useRolloutLive } from '../api/rollouts';
+import { config } from '../config/index';
+import { Pagination } from '../components/pagination';
+import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { DeviceStateBar } from '../components/stacked-bar';
+import { RelativeTime } from '../components/time';
+import { describeStrategy, describeTarget, ROLLOUT_TONE, sortRollouts } from '../lib/rollouts';
+
+const STATUSES: RolloutStatus[] = ['running', 'paused', 'rolling_back', 'completed', 'rolled_back', 'superseded'];
+
+export function RolloutStatusBadge({ status }: { status: RolloutStatus }) {
+  return <Badge tone={ROLLOUT_TONE[status]}>{status.replace('_', ' ')}</Badge>;
+}
+
+export function RolloutsPage({ pageSize = config.pageSize }: { pageSize?: number }) {
+  const [status, setStatus] = useState<RolloutStatus | ''>('');
+  const [offset, setOffset] = useState(0);
+  const rollouts = useRollouts({ status: status || undefined, limit: pageSize, offset });
+  const live = useRolloutLive(undefined);
+
+  return (
+    <section>
+      <header className="page-header">
+        <div>
+          <h1>Rollouts</h1>
+          <p className="muted small">
+            Active first · <span className={`live live-${live}`}>{live === 'live' ? '● live' : live}</span>
+          </p>
+        </div>
+        <Link className="button primary" to="/rollouts/new">
+          New rollout
+        </Link>
+      </header>
+      <div className="toolbar">
+        <select
+          aria-label="filter by status"
+          value={status}
+          onChange={(e) => {
+            setStatus(e.target.value as RolloutStatus | '');
+            setOffset(0);
+          }}
+        >
+          <option value="">any status</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s.replace('_', ' ')}
+            </option>
+          ))}
+        </select>
+      </div>
+      {rollouts.isPending ? (
+        <Loading what="rollouts" />
+      ) : rollouts.isError ? (
+        <ErrorBox error={rollouts.error} retry={() => void rollouts.refetch()} />
+      ) : rollouts.data.items.length === 0 ? (
+        <Empty>{status ? `No ${status.replace('_', ' ')} rollouts.` : 'No rollouts yet: open a version and press “Roll out”, or use “New rollout”.'}</Empty>
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table aria-label="rollouts">
+              <thead>
+                <tr>
+                  <th>Rollout</th>
+                  <th>Status</th>
+                  <th>Target</th>
+                  <th>Strategy</th>
+                  <th>Wave</th>
+                  <th>Devices</th>
+                  <th>Started</th>
+                </tr>
+              </thead>
+              <tbody>
+                {sortRollouts(rollouts.data.items).map((r) => (
+                  <tr key={r.id} data-testid={`rollout-${r.id}`}>
+                    <td>
+                      <Link to={`/rollouts/${r.id}`}>
+                        {r.model.name} v{r.version.number}
+                        {r.version.semver ? ` (${r.version.semver})` : ''}
+                      </Link>
+                      {r.note && <div className="muted small">{r.note}</div>}
+                    </td>
+                    <td>
+                      <RolloutStatusBadge status={r.status} />
+                      {r.reason && <div className="muted small">{r.reason}</div>}
+                    </td>
+                    <td>{describeTarget(r.target)}</td>
+                    <td className="small">{describeStrategy(r.strategy)}</td>
+                    <td>
+                      {Math.min(r.currentWave + 1, r.waves.length)} / {r.waves.length}
+                    </td>
+                    <td className="bar-cell">
+                      <DeviceStateBar counts={r.counts} compact />
+                    </td>
+                    <td>
+                      <RelativeTime iso={r.createdAt} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pagination offset={rollouts.data.offset} limit={pageSize} count={rollouts.data.items.length} total={rollouts.data.total} onOffset={setOffset} />
+        </>
+      )}
+    </section>
+  );
+}
