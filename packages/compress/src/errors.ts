@@ -19,7 +19,8 @@ export type CompressErrorCode =
   | 'eval/reference_mismatch'
   | 'eval/run_failed'
   | 'train/unsupported_op'
-  | 'train/invalid_options';
+  | 'train/invalid_options'
+  | 'train/unsupported_student';
 
 /** Which part of the package raised the error; it prefixes the message (`compress/<scope>: ...`). */
 export type CompressErrorScope = 'load' | 'inspect' | 'npz' | 'dataset' | 'ir' | 'optimize' | 'fp16' | 'quantize' | 'prune' | 'profile' | 'cli' | 'eval' | 'train';

@@ -88,6 +88,20 @@ describe('edgefleet-compress', () => {
     await expect(cli('distill', MODELS.lenet, '-o', dir)).rejects.toThrow(/--data/);
   }, 60_000);
 
+  it('distill --student mlp trains a built-in student; --prune with it is a usage error', async () => {
+    const out = path.join(dir, 'mlp');
+    const { code, stdout } = await cli('distill', MODELS.lenet, '-o', out, '--data', NPZ.mnistCalib, '--student', 'mlp', '--width', '0.5', '--epochs', '3', '--lr', '0.05', '--threads', '2', '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(readdirSync(out)).toEqual(['model.mlp-distilled.onnx']);
+    expect(result.reports.map((r: { pass: string }) => r.pass)).toEqual(['build-student', 'distill']);
+    expect(result.reports[0].details).toMatchObject({ architecture: 'mlp', width: 0.5 });
+    expect(result.reports[1].details.heldOut.after.accuracy).toBeGreaterThan(0.75);
+    expect(result.reports[1].details.heldOut.before.accuracy).toBeLessThan(0.3);
+    await expect(cli('distill', MODELS.lenet, '-o', dir, '--data', NPZ.mnistCalib, '--student', 'mlp', '--prune', '0.5')).rejects.toThrow(/--prune/);
+    await expect(cli('distill', MODELS.lenet, '-o', dir, '--data', NPZ.mnistCalib, '--student', 'resnet')).rejects.toThrow(/--student/);
+  });
+
   it('refuses bad usage and bad models with typed errors, leaving no output', async () => {
     await expect(cli('quantize', MODELS.lenet, '-o', dir)).rejects.toThrow(/--mode/);
     await expect(cli('prune', MODELS.lenet, '--channels', 'many', '-o', dir)).rejects.toThrow(/number/);

@@ -15,6 +15,7 @@ import type { Recipe, RecipeStep } from '../profiles/recipe.js';
 import { runRecipe } from '../profiles/run-recipe.js';
 import { pruneChannels } from '../passes/prune/index.js';
 import { distill } from '../train/distill.js';
+import { buildStudent, STUDENT_ARCHITECTURES } from '../train/students.js';
 import { ProgressBar } from './progress.js';
 import { formatBytes, formatPercent, renderTable } from './table.js';
 
@@ -28,8 +29,9 @@ usage:
                               [--method minmax|percentile|entropy] [--percentile 99.99] [--exclude n1,n2] [--no-auto] [--threads N]
   edgefleet-compress prune    <model.onnx> -o OUT (--channels 0.25 [--norm l1|l2] | --sparsity 0.5)
   edgefleet-compress auto     <model.onnx> -o OUT [--profile id,id|all] [--calib data.npz] [--eval data.npz] [--max-samples N] [--json]
-  edgefleet-compress distill  <teacher.onnx> -o OUT --data train.npz [--data more.npz] [--prune 0.5] [--epochs 10]
-                              [--temperature 4] [--alpha 0.7] [--lr 0.01] [--held-out 0.1] [--threads N] [--json]
+  edgefleet-compress distill  <teacher.onnx> -o OUT --data train.npz [--data more.npz] [--student pruned|mlp|cnn-small|dwcnn]
+                              [--prune 0.5] [--width 1] [--epochs 10] [--temperature 4] [--alpha 0.7] [--lr 0.01]
+                              [--held-out 0.1] [--threads N] [--json]
 
 OUT is a directory (files are named <model>.<recipe>.onnx) or a path ending in .onnx.
 Built-in profiles: ${BUILTIN_PROFILES.map((p) => p.id).join(', ')}`;
@@ -57,6 +59,8 @@ const options = {
   profile: { type: 'string' },
   data: { type: 'string', multiple: true },
   prune: { type: 'string' },
+  student: { type: 'string' },
+  width: { type: 'string' },
   epochs: { type: 'string' },
   temperature: { type: 'string' },
   alpha: { type: 'string' },
@@ -131,19 +135,25 @@ async function singleRecipe(modelPath: string, flags: Flags, recipe: Recipe) {
 
 async function distillCommand(modelPath: string, flags: Flags) {
   if (!flags.data?.length) throw new UsageError('distill: --data train.npz is required');
+  const kind = oneOf(flags.student, ['pruned', ...STUDENT_ARCHITECTURES] as const, 'student') ?? 'pruned';
+  if (kind !== 'pruned' && flags.prune !== undefined) throw new UsageError(`--prune applies to --student pruned, not ${kind}`);
+  if (kind === 'pruned' && flags.width !== undefined) throw new UsageError('--width applies to the built-in students (mlp, cnn-small, dwcnn)');
   const ratio = num(flags, 'prune', 0.5)!;
   if (!(ratio >= 0 && ratio < 1)) throw new UsageError(`--prune must be in [0, 1), got ${ratio}`);
+  const width = num(flags, 'width', 1)!;
+  if (!(width > 0 && width <= 16)) throw new UsageError(`--width must be in (0, 16], got ${width}`);
   const heldOut = num(flags, 'held-out', 0.1)!;
   if (!(heldOut > 0 && heldOut < 1)) throw new UsageError(`--held-out must be a fraction in (0, 1), got ${heldOut}`);
   const epochs = num(flags, 'epochs', 10)!;
-  const recipeId = ratio > 0 ? `pruned${Math.round(ratio * 100)}-distilled` : 'distilled';
+  const recipeId = kind !== 'pruned' ? `${kind}-distilled` : ratio > 0 ? `pruned${Math.round(ratio * 100)}-distilled` : 'distilled';
   const out = outputPath(flags, modelPath, recipeId);
   const teacher = await readModelFile(modelPath);
-  const pruned = ratio > 0 ? await pruneChannels(teacher, { ratio, ops: ['Conv', 'Gemm'] }) : null;
+  const start =
+    kind !== 'pruned' ? await buildStudent(teacher, kind, { width }) : ratio > 0 ? await pruneChannels(teacher, { ratio, ops: ['Conv', 'Gemm'] }) : null;
   const bar = new ProgressBar('distill', process.stderr, !flags.json);
   bar.update(0, epochs, 'teacher logits');
   const result = await distill(teacher, {
-    student: pruned?.model ?? teacher,
+    student: start?.model ?? teacher,
     data: flags.data.map((p) => ({ path: p })),
     heldOut: { fraction: heldOut },
     epochs,
@@ -174,14 +184,14 @@ async function distillCommand(modelPath: string, flags: Flags) {
     teacher: { heldOutAccuracy: number | null };
     heldOut: { before: { accuracy: number | null; agreement: number }; after: { accuracy: number | null; agreement: number } };
   };
-  const reports = pruned ? [pruned.report, result.report] : [result.report];
+  const reports = start ? [start.report, result.report] : [result.report];
   print(flags, { output: out, bytes: bytes.length, originalBytes: teacherBytes.length, macs: studentMacs, teacherMacs, reports }, () =>
     [
       renderTable(
         ['model', 'bytes', 'MACs', 'held-out top-1', 'agreement'],
         [
           ['teacher', teacherBytes.length, teacherMacs, formatPercent(d.teacher.heldOutAccuracy), '100.00%'],
-          ...(pruned ? [['pruned', bytes.length, studentMacs, formatPercent(d.heldOut.before.accuracy), formatPercent(d.heldOut.before.agreement)]] : []),
+          ...(start ? [[kind === 'pruned' ? 'pruned' : `${kind} (untrained)`, bytes.length, studentMacs, formatPercent(d.heldOut.before.accuracy), formatPercent(d.heldOut.before.agreement)]] : []),
           ['distilled', bytes.length, studentMacs, formatPercent(d.heldOut.after.accuracy), formatPercent(d.heldOut.after.agreement)],
         ],
       ),

@@ -1,3 +1,4 @@
+import type { StudentArchitecture } from '../train/students.js';
 import type { HardwareProfile, Precision } from './hardware-profile.js';
 
 /** One step of a recipe; options are keyed by `name` so a recipe is plain, storable JSON. */
@@ -30,6 +31,13 @@ export type RecipeStep =
       readonly alpha?: number;
       /** Initial learning rate of a cosine schedule. @defaultValue 0.01 */
       readonly learningRate?: number;
+      /**
+       * Train a built-in architecture (see `buildStudent`) from scratch instead of the recipe's current model; the
+       * step must then be the recipe's first. @defaultValue the current model (e.g. after `prune-channels`)
+       */
+      readonly student?: StudentArchitecture;
+      /** Width multiplier of a built-in student. @defaultValue 1 */
+      readonly width?: number;
     };
 
 export interface Recipe {

@@ -59,7 +59,7 @@ function runStep(model: onnx.ModelProto, step: RecipeStep, ctx: RecipeContext, o
       }
       const epochs = step.epochs ?? 10;
       return distill(original, {
-        student: model,
+        student: step.student ? { name: step.student, width: step.width } : model,
         data,
         heldOut: { fraction: 0.1 },
         epochs,
@@ -84,6 +84,10 @@ export async function runRecipe(model: onnx.ModelProto, recipe: Recipe, ctx: Rec
   const blocker = distillAt > 0 ? recipe.steps.slice(0, distillAt).find((s) => UNTRAINABLE_AFTER.has(s.name)) : undefined;
   if (blocker) {
     throw new CompressError('pass/invalid_options', 'profile', `recipe ${recipe.id}: the distill step must come before ${blocker.name} (a quantized/float16 graph cannot be trained)`);
+  }
+  const builtIn = recipe.steps.findIndex((s) => s.name === 'distill' && s.student !== undefined);
+  if (builtIn > 0) {
+    throw new CompressError('pass/invalid_options', 'profile', `recipe ${recipe.id}: a distill step with a built-in student trains it from scratch, so it must be the first step (steps before it would be discarded)`);
   }
   const reports: PassReport[] = [];
   let current = model;

@@ -8,6 +8,7 @@ import { cloneModelProto, encodeModelProto } from '../ir/model-proto.js';
 import type { onnx } from '../ir/onnx.js';
 import type { PassResult } from '../passes/pass-result.js';
 import { pruneChannels } from '../passes/prune/index.js';
+import { buildStudent, type StudentSpec } from './students.js';
 import { buildTrainingGraph, logitsModel, writeWeights } from './training-graph.js';
 
 /** Samples [start, start + count) of one .npz (all of it by default). */
@@ -30,12 +31,18 @@ export interface DistillProgress {
   readonly heldOutAccuracy: number | null;
   /** Fraction of held-out samples where student and teacher predict the same class. */
   readonly heldOutAgreement: number;
+  /** Mean KL divergence of the student's softmax from the teacher's on the held-out samples. */
+  readonly heldOutDivergence: number;
   readonly samplesPerSec: number;
 }
 
 export interface DistillOptions {
-  /** The student (default: the teacher with 50% of Conv/Gemm filters pruned by `pruneChannels`). */
-  readonly student?: onnx.ModelProto;
+  /**
+   * The student: a model, or how to get one — `{ name: 'pruned', ratio }` (the teacher with that fraction of
+   * Conv/Gemm filters removed by `pruneChannels`) or a built-in architecture (`mlp`, `cnn-small`, `dwcnn`, see
+   * `buildStudent`) trained from scratch. @defaultValue `{ name: 'pruned', ratio: 0.5 }`
+   */
+  readonly student?: onnx.ModelProto | StudentSpec;
   /** Training data: an .npz path or slices of several; the array named like the model input, plus optional `labels`. */
   readonly data: string | readonly DataSlice[];
   /** Held-out samples for early stopping: a fraction or count taken from the end of `data`, or separate slices (default 10%). */
@@ -96,12 +103,8 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
   if (!(schedule.initial > 0)) throw invalid(`learning rate must be > 0; got ${schedule.initial}`);
   const threads = options.threads ?? availableParallelism();
 
-  let student = options.student;
   const notes: string[] = [];
-  if (!student) {
-    student = (await pruneChannels(teacher, { ratio: 0.5, ops: ['Conv', 'Gemm'] })).model;
-    notes.push('student: the teacher with 50% of Conv/Gemm filters pruned (pruneChannels)');
-  }
+  const student = await resolveStudent(teacher, options.student ?? { name: 'pruned' }, notes);
   const teacherLogitsModel = logitsModel(teacher);
   if (teacherLogitsModel.strippedSoftmax) notes.push("the teacher's final Softmax was stripped: its logits are distilled");
   const studentInfo = logitsModel(student);
@@ -140,7 +143,7 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
   const classes = tg.classes;
   let state = tg.initialState();
   const paramFeeds = (): Record<string, ort.Tensor> => Object.fromEntries(tg.params.map((p) => [p.name, state[p.name]!]));
-  const scoreHeldOut = async (): Promise<{ accuracy: number | null; agreement: number }> => {
+  const scoreHeldOut = async (): Promise<HeldOutScore> => {
     const logits = await runLogits(evalSession, inputName, held, 256, paramFeeds());
     return compare(logits.values, heldTeacher.values, held.labels, classes);
   };
@@ -154,8 +157,8 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
   let step = 0;
   let trainedSamples = 0;
   let trainMs = 0;
-  let best = { epoch: 0, score: score(before), weights: snapshot(tg.params.map((p) => p.name), state), ...before };
-  const history: { epoch: number; loss: number; heldOutAccuracy: number | null; heldOutAgreement: number }[] = [];
+  let best = { epoch: 0, weights: snapshot(tg.params.map((p) => p.name), state), ...before };
+  const history: { epoch: number; loss: number; heldOutAccuracy: number | null; heldOutAgreement: number; heldOutDivergence: number }[] = [];
   let stoppedEarly = false;
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -195,10 +198,10 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
       trainMs += elapsed;
       trainedSamples += train.count;
       const heldScore = await scoreHeldOut();
-      const entry = { epoch, loss: lossSum / train.count, heldOutAccuracy: heldScore.accuracy, heldOutAgreement: heldScore.agreement };
+      const entry = { epoch, loss: lossSum / train.count, heldOutAccuracy: heldScore.accuracy, heldOutAgreement: heldScore.agreement, heldOutDivergence: heldScore.divergence };
       history.push(entry);
       options.onProgress?.({ ...entry, step, samplesPerSec: (train.count / elapsed) * 1000 });
-      if (score(heldScore) > best.score) best = { epoch, score: score(heldScore), weights: snapshot(tg.params.map((p) => p.name), state), ...heldScore };
+      if (better(heldScore, best)) best = { epoch, weights: snapshot(tg.params.map((p) => p.name), state), ...heldScore };
       if (options.earlyStopping && epoch - best.epoch >= options.earlyStopping.patience) {
         stoppedEarly = epoch < epochs;
         break;
@@ -231,12 +234,30 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
         wallMs: performance.now() - started,
         trainedTensors: tg.params.map((p) => p.name),
         teacher: { heldOutAccuracy: teacherHeld.accuracy },
-        heldOut: { before, after: { accuracy: best.accuracy, agreement: best.agreement } },
+        heldOut: { before, after: { accuracy: best.accuracy, agreement: best.agreement, divergence: best.divergence } },
         history,
         options: { batchSize, temperature, alpha, momentum, weightDecay, learningRate: schedule },
       },
     },
   };
+}
+
+function isStudentSpec(s: onnx.ModelProto | StudentSpec): s is StudentSpec {
+  return typeof (s as { name?: unknown }).name === 'string' && !(s as onnx.ModelProto).graph;
+}
+
+async function resolveStudent(teacher: onnx.ModelProto, student: onnx.ModelProto | StudentSpec, notes: string[]): Promise<onnx.ModelProto> {
+  if (!isStudentSpec(student)) return student;
+  const spec = student;
+  if (spec.name === 'pruned') {
+    const ratio = spec.ratio ?? 0.5;
+    if (!(ratio > 0 && ratio < 1)) throw invalid(`the pruned student's ratio must be in (0, 1); got ${ratio}`);
+    notes.push(`student: the teacher with ${Math.round(ratio * 100)}% of Conv/Gemm filters pruned (pruneChannels)`);
+    return (await pruneChannels(teacher, { ratio, ops: ['Conv', 'Gemm'] })).model;
+  }
+  const built = await buildStudent(teacher, spec.name, { width: spec.width, seed: spec.seed });
+  notes.push(...built.report.notes);
+  return built.model;
 }
 
 export function learningRate(schedule: LearningRateSchedule, step: number, totalSteps: number, stepsPerEpoch: number): number {
@@ -247,8 +268,21 @@ export function learningRate(schedule: LearningRateSchedule, step: number, total
   return schedule.initial * schedule.gamma ** Math.floor(step / stepsPerEpoch / schedule.everyEpochs);
 }
 
-function score(s: { accuracy: number | null; agreement: number }): number {
-  return s.accuracy ?? s.agreement;
+interface HeldOutScore {
+  readonly accuracy: number | null;
+  readonly agreement: number;
+  /** Mean KL(teacher ‖ student) of the softmax outputs (T = 1). */
+  readonly divergence: number;
+}
+
+/**
+ * Held-out accuracy (with labels, else agreement with the teacher) decides; on a tie the lower divergence from
+ * the teacher does. Small held-out sets (a few images) tie often, and a strict comparison would then keep
+ * the untrained student however much training improved it.
+ */
+function better(a: HeldOutScore, b: HeldOutScore): boolean {
+  const [sa, sb] = [a.accuracy ?? a.agreement, b.accuracy ?? b.agreement];
+  return sa > sb || (sa === sb && a.divergence < b.divergence);
 }
 
 function snapshot(names: readonly string[], state: Record<string, ort.Tensor>): Map<string, Float32Array> {
@@ -343,20 +377,33 @@ async function runLogits(
   return { values: values!, classes };
 }
 
+function logSoftmaxRow(values: Float32Array, row: number, classes: number): Float64Array {
+  const x = values.subarray(row * classes, (row + 1) * classes);
+  let max = -Infinity;
+  for (const v of x) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of x) sum += Math.exp(v - max);
+  const log = Math.log(sum) + max;
+  return Float64Array.from(x, (v) => v - log);
+}
+
 function argmax(values: Float32Array, row: number, classes: number): number {
   let best = 0;
   for (let k = 1; k < classes; k++) if (values[row * classes + k]! > values[row * classes + best]!) best = k;
   return best;
 }
 
-function compare(student: Float32Array, teacher: Float32Array, labels: BigInt64Array | null, classes: number): { accuracy: number | null; agreement: number } {
+function compare(student: Float32Array, teacher: Float32Array, labels: BigInt64Array | null, classes: number): HeldOutScore {
   const n = student.length / classes;
   let agree = 0;
   let correct = 0;
+  let divergence = 0;
   for (let i = 0; i < n; i++) {
+    const [ls, lt] = [logSoftmaxRow(student, i, classes), logSoftmaxRow(teacher, i, classes)];
+    for (let k = 0; k < classes; k++) divergence += Math.exp(lt[k]!) * (lt[k]! - ls[k]!);
     const s = argmax(student, i, classes);
     if (s === argmax(teacher, i, classes)) agree++;
     if (labels && BigInt(s) === labels[i]) correct++;
   }
-  return { accuracy: labels ? correct / n : null, agreement: agree / n };
+  return { accuracy: labels ? correct / n : null, agreement: agree / n, divergence: divergence / n };
 }
