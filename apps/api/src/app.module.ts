@@ -16,6 +16,7 @@ import { ModelsModule } from './models/models.module.js';
 import { PipelinesModule } from './pipelines/pipelines.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { RolloutsModule } from './rollouts/rollouts.module.js';
 import { SigningModule } from './signing/signing.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { VersionsModule } from './versions/versions.module.js';
@@ -42,6 +43,7 @@ export class AppModule {
         PipelinesModule,
         DevicesModule,
         DeviceApiModule,
+        RolloutsModule,
         EventsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

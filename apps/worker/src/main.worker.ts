@@ -1,6 +1,7 @@
 import { JobName, QueueName } from '@edgefleet/contracts';
 import { createPrismaClient } from '@edgefleet/db';
 import { closeArtifactStorage, createArtifactStorage, redisConnection, SigningKey } from '@edgefleet/platform';
+import { RolloutPublisher } from '@edgefleet/rollouts';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
 
   const compress = new CompressProfileService({ db, storage, signingKey, events, logger, config });
   const finalize = new FinalizePipelineService({ db, events, logger });
-  const rollouts = new RolloutControllerService({ db, logger });
+  const rolloutPublisher = new RolloutPublisher(publisher, (err, what) => logger.warn({ err }, `could not publish a ${what}`));
+  const rollouts = new RolloutControllerService({ db, logger, publisher: rolloutPublisher });
   const handlers: Partial<Record<string, JobHandler>> = {
     [JobName.CompressProfile]: compressProfileJob(compress) as JobHandler,
     [JobName.FinalizePipeline]: finalizePipelineJob(finalize) as JobHandler,

@@ -12,6 +12,7 @@ const NOT_FOUND = {
   variant: ErrorCode.VariantNotFound,
   device: ErrorCode.DeviceNotFound,
   'enrollment token': ErrorCode.EnrollmentTokenNotFound,
+  rollout: ErrorCode.RolloutNotFound,
 } as const;
 
 class UuidPipe implements PipeTransform<string, string> {

@@ -10,6 +10,7 @@ import {
   type UpdateDeviceRequest,
 } from '@edgefleet/contracts';
 import type { Prisma } from '@edgefleet/db';
+import { activeRolloutsOf } from '@edgefleet/rollouts';
 import { AppError } from '../common/app-error.js';
 import type { Parsed } from '../common/zod.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -97,9 +98,22 @@ export class DevicesService {
     return { assigned: ids.length, versionId };
   }
 
+  /**
+   * A manual assignment never overrides a device of an active rollout (running, paused, rolling back): 409
+   * `rollout/conflict` naming the rollouts, for all the devices or none. Pause/abort the rollout first, or let it finish.
+   */
   private async upsertAssignments(deviceIds: string[], versionId: string, assignedBy: string | null) {
     if (deviceIds.length === 0) return;
-    const data = { versionId, assignedBy, source: 'manual' };
+    const held = await activeRolloutsOf(this.prisma.db, deviceIds);
+    if (held.size > 0) {
+      const rolloutIds = [...new Set(held.values())];
+      throw new AppError(ErrorCode.RolloutConflict, `${held.size} device(s) belong to active rollout(s) ${rolloutIds.join(', ')}; abort or finish them first`, {
+        rolloutIds,
+        deviceIds: [...held.keys()].slice(0, 100),
+      });
+    }
+    // A manual assignment ends any rollout bookkeeping on the device (what a past rollout replaced, a shadow).
+    const data = { versionId, assignedBy, source: 'manual', rolloutId: null, previousVersionId: null, shadowVersionId: null, shadowSampleRate: null };
     await this.prisma.db.$transaction([
       this.prisma.db.deviceAssignment.createMany({ data: deviceIds.map((deviceId) => ({ deviceId, ...data })), skipDuplicates: true }),
       this.prisma.db.deviceAssignment.updateMany({ where: { deviceId: { in: deviceIds } }, data }),
