@@ -9,10 +9,10 @@ import type {
   RolloutEventDto,
   RolloutStatus,
 } from '@edgefleet/contracts';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { config } from '../config/index';
-import { isActive, lastEventId, mergeEvents, type RolloutAction } from '../lib/rollouts';
+import { ACTIVE_STATUSES, isActive, lastEventId, mergeEvents, type RolloutAction, sortRollouts } from '../lib/rollouts';
 import { apiFetch } from './client';
 import { defaultConnect, type EventsSocket, type EventsState } from './events';
 import { queryKeys } from './queries';
@@ -26,6 +26,24 @@ export function useRollouts(params: { status?: RolloutStatus; modelId?: string; 
     placeholderData: keepPreviousData,
     refetchInterval: config.fleetPollMs,
   });
+}
+
+/**
+ * Every active rollout (running, paused, rolling back), whatever page the full list is on: the API filters by one
+ * status at a time, so one query each, merged.
+ */
+export function useActiveRollouts() {
+  const results = useQueries({
+    queries: ACTIVE_STATUSES.map((status) => ({
+      queryKey: queryKeys.rollouts({ status, limit: 200, offset: 0 }),
+      queryFn: ({ signal }: { signal: AbortSignal }) => apiFetch<Page<RolloutDto>>('/api/rollouts', { query: { status, limit: 200, offset: 0 }, signal }),
+      refetchInterval: config.fleetPollMs,
+    })),
+  });
+  const error = results.find((r) => r.isError)?.error ?? null;
+  const pending = results.some((r) => r.isPending);
+  const items = sortRollouts(results.flatMap((r) => r.data?.items ?? []));
+  return { items, error, pending, refetch: () => results.forEach((r) => void r.refetch()) };
 }
 
 /** One rollout; polled while active as a fallback for missed socket events. */

@@ -37,6 +37,7 @@ export function NewRolloutPage() {
     create.mutate({ ...result.value, createdBy: 'dashboard' }, { onSuccess: (r) => void navigate(`/rollouts/${r.id}`) });
   };
   const conflict = create.error instanceof ApiError && create.error.status === 409;
+  const blocking = create.error instanceof ApiError && conflict ? conflictingRollouts(create.error) : [];
 
   return (
     <section>
@@ -178,7 +179,19 @@ export function NewRolloutPage() {
             <span>
               {conflict && <strong>Conflict: </strong>}
               {errorMessage(create.error)}
-              {conflict && !input.supersede && ' — tick “Supersede” to take those devices over, or pause/finish the other rollout first.'}
+              {conflict && !input.supersede && ' — tick “Supersede” to take those devices over, or finish or abort the other rollout first.'}
+              {blocking.length > 0 && (
+                <>
+                  {' '}
+                  In the way:{' '}
+                  {blocking.map((rid, i) => (
+                    <span key={rid}>
+                      {i > 0 && ', '}
+                      <Link to={`/rollouts/${rid}`}>rollout {rid.slice(0, 8)}</Link>
+                    </span>
+                  ))}
+                </>
+              )}
             </span>
           </div>
         )}
@@ -190,6 +203,12 @@ export function NewRolloutPage() {
       </form>
     </section>
   );
+}
+
+/** The 409's `details.rolloutIds`: the active rollouts holding target devices. */
+function conflictingRollouts(err: ApiError): string[] {
+  const details = err.details as { rolloutIds?: unknown } | undefined;
+  return Array.isArray(details?.rolloutIds) ? details.rolloutIds.filter((x): x is string => typeof x === 'string') : [];
 }
 
 function Gate({ title, on, children }: { title: string; on?: { checked: boolean; onChange: (e: { target: { checked: boolean } }) => void }; children: ReactNode }) {

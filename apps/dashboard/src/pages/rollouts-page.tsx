@@ -1,7 +1,7 @@
-import type { RolloutStatus } from '@edgefleet/contracts';
+import type { RolloutDto, RolloutStatus } from '@edgefleet/contracts';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { useRollouts, useRolloutLive } from '../api/rollouts';
+import { useActiveRollouts, useRollouts, useRolloutLive } from '../api/rollouts';
 import { config } from '../config/index';
 import { Pagination } from '../components/pagination';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
@@ -18,6 +18,7 @@ export function RolloutStatusBadge({ status }: { status: RolloutStatus }) {
 export function RolloutsPage({ pageSize = config.pageSize }: { pageSize?: number }) {
   const [status, setStatus] = useState<RolloutStatus | ''>('');
   const [offset, setOffset] = useState(0);
+  const active = useActiveRollouts();
   const rollouts = useRollouts({ status: status || undefined, limit: pageSize, offset });
   const live = useRolloutLive(undefined);
 
@@ -27,16 +28,30 @@ export function RolloutsPage({ pageSize = config.pageSize }: { pageSize?: number
         <div>
           <h1>Rollouts</h1>
           <p className="muted small">
-            Active first · <span className={`live live-${live}`}>{live === 'live' ? '● live' : live}</span>
+            <span className={`live live-${live}`}>{live === 'live' ? '● live' : live}</span>
           </p>
         </div>
         <Link className="button primary" to="/rollouts/new">
           New rollout
         </Link>
       </header>
-      <div className="toolbar">
+
+      <h2>Active</h2>
+      {active.pending ? (
+        <Loading what="active rollouts" />
+      ) : active.error ? (
+        <ErrorBox error={active.error} retry={active.refetch} />
+      ) : active.items.length === 0 ? (
+        <Empty>No rollout is in progress.</Empty>
+      ) : (
+        <RolloutTable label="active rollouts" rollouts={active.items} />
+      )}
+
+      <h2>
+        All rollouts
         <select
           aria-label="filter by status"
+          className="heading-select"
           value={status}
           onChange={(e) => {
             setStatus(e.target.value as RolloutStatus | '');
@@ -50,7 +65,7 @@ export function RolloutsPage({ pageSize = config.pageSize }: { pageSize?: number
             </option>
           ))}
         </select>
-      </div>
+      </h2>
       {rollouts.isPending ? (
         <Loading what="rollouts" />
       ) : rollouts.isError ? (
@@ -59,52 +74,58 @@ export function RolloutsPage({ pageSize = config.pageSize }: { pageSize?: number
         <Empty>{status ? `No ${status.replace('_', ' ')} rollouts.` : 'No rollouts yet: open a version and press “Roll out”, or use “New rollout”.'}</Empty>
       ) : (
         <>
-          <div className="table-wrap">
-            <table aria-label="rollouts">
-              <thead>
-                <tr>
-                  <th>Rollout</th>
-                  <th>Status</th>
-                  <th>Target</th>
-                  <th>Strategy</th>
-                  <th>Wave</th>
-                  <th>Devices</th>
-                  <th>Started</th>
-                </tr>
-              </thead>
-              <tbody>
-                {sortRollouts(rollouts.data.items).map((r) => (
-                  <tr key={r.id} data-testid={`rollout-${r.id}`}>
-                    <td>
-                      <Link to={`/rollouts/${r.id}`}>
-                        {r.model.name} v{r.version.number}
-                        {r.version.semver ? ` (${r.version.semver})` : ''}
-                      </Link>
-                      {r.note && <div className="muted small">{r.note}</div>}
-                    </td>
-                    <td>
-                      <RolloutStatusBadge status={r.status} />
-                      {r.reason && <div className="muted small">{r.reason}</div>}
-                    </td>
-                    <td>{describeTarget(r.target)}</td>
-                    <td className="small">{describeStrategy(r.strategy)}</td>
-                    <td>
-                      {Math.min(r.currentWave + 1, r.waves.length)} / {r.waves.length}
-                    </td>
-                    <td className="bar-cell">
-                      <DeviceStateBar counts={r.counts} compact />
-                    </td>
-                    <td>
-                      <RelativeTime iso={r.createdAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RolloutTable label="rollouts" rollouts={sortRollouts(rollouts.data.items)} />
           <Pagination offset={rollouts.data.offset} limit={pageSize} count={rollouts.data.items.length} total={rollouts.data.total} onOffset={setOffset} />
         </>
       )}
     </section>
+  );
+}
+
+function RolloutTable({ label, rollouts }: { label: string; rollouts: RolloutDto[] }) {
+  return (
+    <div className="table-wrap">
+      <table aria-label={label}>
+        <thead>
+          <tr>
+            <th>Rollout</th>
+            <th>Status</th>
+            <th>Target</th>
+            <th>Strategy</th>
+            <th>Wave</th>
+            <th>Devices</th>
+            <th>Started</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rollouts.map((r) => (
+            <tr key={r.id} data-testid={`rollout-${r.id}`}>
+              <td>
+                <Link to={`/rollouts/${r.id}`}>
+                  {r.model.name} v{r.version.number}
+                  {r.version.semver ? ` (${r.version.semver})` : ''}
+                </Link>
+                {r.note && <div className="muted small">{r.note}</div>}
+              </td>
+              <td>
+                <RolloutStatusBadge status={r.status} />
+                {r.reason && <div className="muted small">{r.reason}</div>}
+              </td>
+              <td>{describeTarget(r.target)}</td>
+              <td className="small">{describeStrategy(r.strategy)}</td>
+              <td>
+                {Math.min(r.currentWave + 1, r.waves.length)} / {r.waves.length}
+              </td>
+              <td className="bar-cell">
+                <DeviceStateBar counts={r.counts} compact />
+              </td>
+              <td>
+                <RelativeTime iso={r.createdAt} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
