@@ -93,6 +93,9 @@ const histogram = (n: number, bucket: number) => Array.from({ length: HISTOGRAM_
 export class SimDevice {
   running: RunningState | null = null;
   shadowOf: string | null = null;
+  /** Every version this device was ever told to run (assignment) or to shadow. */
+  readonly assignedEver = new Set<string>();
+  readonly shadowedEver = new Set<string>();
   private served = 0;
 
   constructor(
@@ -113,6 +116,8 @@ export class SimDevice {
   async sync(): Promise<void> {
     const state = await this.desired();
     const a = state.assignment;
+    if (a) this.assignedEver.add(a.version.id);
+    if (state.shadow) this.shadowedEver.add(state.shadow.version.id);
     let error: { code: string; message: string; versionId: string } | null = null;
     if (a && a.version.id !== this.running?.versionId) {
       if (this.behaviour(a.version.id).failInstall) error = { code: 'install/failed', message: 'model failed to load', versionId: a.version.id };

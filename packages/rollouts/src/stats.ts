@@ -146,13 +146,13 @@ export async function waveStats(tx: Tx, w: WaveRef): Promise<WaveStats & { faile
 }
 
 /**
- * `assigned` → `running` for the wave's devices whose heartbeat reports the candidate running (one statement);
- * returns the transitions for the history.
+ * `assigned` → `running` for the rollout's devices whose heartbeat reports the candidate running (one statement,
+ * over every wave so far: a device of a passed wave may report late); returns the transitions for the history.
  */
-export async function refreshRunning(tx: Tx, w: Pick<WaveRef, 'rolloutId' | 'candidateVersionId' | 'wave'>): Promise<DeviceTransition[]> {
+export async function refreshRunning(tx: Tx, w: Pick<WaveRef, 'rolloutId' | 'candidateVersionId'>): Promise<DeviceTransition[]> {
   const rows = await tx.$queryRaw<{ device_id: string }[]>(Prisma.sql`
     UPDATE rollout_devices rd SET state = 'running', updated_at = now() FROM devices d
-    WHERE rd.rollout_id = ${w.rolloutId}::uuid AND rd.wave = ${w.wave} AND rd.state = 'assigned' AND d.id = rd.device_id
+    WHERE rd.rollout_id = ${w.rolloutId}::uuid AND rd.state = 'assigned' AND d.id = rd.device_id
       AND d.running->>'versionId' = ${w.candidateVersionId}
     RETURNING rd.device_id::text`);
   return rows.map((r) => ({ deviceId: r.device_id, from: 'assigned', to: 'running' }));

@@ -338,7 +338,8 @@ export async function operatorAction(
       }
       if (action === 'pause' || action === 'resume') {
         const to = action === 'pause' ? 'paused' : 'running';
-        const reason = who.reason ?? (action === 'pause' ? `paused by ${actor}` : null);
+        // `reason` on the rollout says why it is paused; a resume clears it (its own reason is in the history).
+        const reason = action === 'pause' ? (who.reason ?? `paused by ${actor}`) : null;
         if (action === 'resume') await tx.rolloutWave.updateMany({ where: { rolloutId, index: r.currentWave }, data: { inconclusiveSince: null } });
         const row = await tx.rollout.update({ where: { id: rolloutId }, data: { status: to, reason } });
         const kind = action === 'pause' ? 'paused' : 'resumed';

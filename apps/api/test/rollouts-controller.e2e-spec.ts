@@ -1,0 +1,143 @@
+import type { RolloutDto } from '@edgefleet/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Behaviour,
+  createWorld,
+  getRollout,
+  rolloutDevices,
+  rolloutEvents,
+  SimDevice,
+  SimFleet,
+  sleep,
+  startWorker,
+  waitFor,
+  type World,
+  type WorkerProcess,
+} from './rollouts.fixtures.js';
+import { createTestApp, type TestApp } from './test-app.js';
+
+/**
+ * The rollout controller end to end: the API, a real worker process ticking every 300 ms, and simulated devices
+ * driven over HTTP with their own credentials (desired state, heartbeats with `running`, telemetry).
+ */
+describe('rollout controller (worker + API + devices)', () => {
+  let sut: TestApp;
+  let worker: WorkerProcess;
+
+  beforeAll(async () => {
+    sut = await createTestApp({ AUTO_PIPELINES: 'false' });
+    worker = await startWorker(sut);
+  });
+  afterAll(async () => {
+    await worker?.kill();
+    await sut?.close();
+  });
+
+  const fleetOf = (w: World, behaviour: (versionId: string) => Behaviour) => new SimFleet(w.devices.map((d) => new SimDevice(sut, d, behaviour)));
+  const until = (fleet: SimFleet, id: string, statuses: string[], timeoutMs?: number) =>
+    fleet.runUntil(`rollout ${id} in ${statuses.join('|')}`, async () => {
+      const r = await getRollout(sut, id);
+      return statuses.includes(r.status) ? r : null;
+    }, timeoutMs);
+
+  /** Devices that were ever assigned the version, from the history: only these may ever have received it. */
+  const everAssigned = async (id: string) => new Set((await rolloutEvents(sut, id, { kind: 'device' })).filter((e) => e.to === 'assigned').map((e) => e.deviceId));
+
+  it('promotes a good version through 3 canary waves to 100 %: every device ends on it and runs it', async () => {
+    const w = await createWorld(sut, 6, 'good');
+    const fleet = fleetOf(w, () => ({ errors: 0 }));
+    await fleet.step(); // a baseline for v1
+    const started = Date.now();
+    const r: RolloutDto = (await sut.http.post('/api/rollouts').send({ modelId: w.modelId, version: 2, target: { group: w.group }, strategy: { kind: 'canary', waves: [34, 67, 100], bakeTimeS: 1 } }).expect(201)).body;
+    const done = await until(fleet, r.id, ['completed', 'rolled_back', 'paused']);
+    expect(done.status, done.reason ?? '').toBe('completed');
+    expect(done.waves.map((x) => [x.devices, x.phase, x.verdict?.verdict])).toEqual([
+      [3, 'passed', 'pass'],
+      [2, 'passed', 'pass'],
+      [1, 'passed', 'pass'],
+    ]);
+    // each wave baked at least its second
+    for (const wave of done.waves) expect(Date.parse(wave.bakeUntil!) - Date.parse(wave.switchedAt!)).toBe(1000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    await fleet.step();
+    for (const d of fleet.devices) expect((await d.desired()).assignment?.version.id).toBe(w.v2);
+    const states = await waitFor('every device reported running v2', async () => {
+      const devices = await rolloutDevices(sut, r.id);
+      return devices.every((d) => d.state === 'running') ? devices : null;
+    });
+    expect(states.every((d) => d.previousVersion?.id === w.v1)).toBe(true);
+    const kinds = (await rolloutEvents(sut, r.id)).filter((e) => e.kind !== 'device').map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'wave.passed')).toHaveLength(3);
+    expect(kinds.at(-1)).toBe('completed');
+    // the gates compared against v1's figures on the same devices
+    const errorRate = done.waves[0]!.verdict!.gates.find((g) => g.gate === 'errorRate')!;
+    expect(errorRate).toMatchObject({ verdict: 'pass', observed: 0, baseline: 0 });
+    expect(errorRate.samples).toBeGreaterThanOrEqual(50);
+  });
+
+  it('rolls back automatically when the first wave reports errors; no device outside it ever gets the version', async () => {
+    const w = await createWorld(sut, 6, 'erroring');
+    const fleet = fleetOf(w, (v) => ({ errors: v === w.v2 ? 12 : 0 }));
+    await fleet.step();
+    const r: RolloutDto = (await sut.http.post('/api/rollouts').send({ modelId: w.modelId, version: 2, target: { group: w.group }, strategy: { kind: 'canary', waves: [34, 67, 100], bakeTimeS: 30 } }).expect(201)).body;
+    const done = await until(fleet, r.id, ['rolled_back', 'completed', 'paused']);
+    expect(done.status).toBe('rolled_back');
+    // judged within the bake time: fail fast
+    expect(Date.parse(done.finishedAt!)).toBeLessThan(Date.parse(done.waves[0]!.bakeUntil!));
+    expect(done.reason).toMatch(/^wave 1 of 3: errorRate gate failed: error rate 40% over \d+ requests exceeds 2%/);
+    expect(done.waves.map((x) => x.phase)).toEqual(['failed', 'pending', 'pending']);
+    const wave0 = new Set((await rolloutDevices(sut, r.id, { wave: 0 })).map((d) => d.deviceId));
+    expect(wave0.size).toBe(3);
+    expect(await everAssigned(r.id)).toEqual(wave0);
+    await fleet.step();
+    for (const d of fleet.devices) {
+      expect((await d.desired()).assignment?.version.id).toBe(w.v1);
+      expect(d.assignedEver.has(w.v2)).toBe(wave0.has(d.id));
+    }
+    expect((await rolloutDevices(sut, r.id, { state: 'rolled_back' })).map((d) => d.deviceId).sort()).toEqual([...wave0].sort());
+    const events = await rolloutEvents(sut, r.id);
+    expect(events.find((e) => e.kind === 'wave.failed')?.reason).toBe(done.reason);
+    expect(events.filter((e) => e.kind !== 'device').slice(-2).map((e) => e.kind)).toEqual(['rollback.started', 'rolled_back']);
+  });
+
+  it('aborts at once when a device of the wave fails to install the version (heartbeat error naming it)', async () => {
+    const w = await createWorld(sut, 4, 'unloadable');
+    const fleet = fleetOf(w, (v) => ({ failInstall: v === w.v2 }));
+    await fleet.step();
+    const r: RolloutDto = (await sut.http.post('/api/rollouts').send({ modelId: w.modelId, version: 2, target: { group: w.group }, strategy: { kind: 'canary', waves: [25, 100], bakeTimeS: 30 } }).expect(201)).body;
+    const done = await until(fleet, r.id, ['rolled_back', 'completed', 'paused']);
+    expect(done.status).toBe('rolled_back');
+    expect(done.reason).toMatch(/^wave 1 of 2: health gate failed: 1 device\(s\) failed v2 .*unloadable-\d: install\/failed/);
+    const wave0 = (await rolloutDevices(sut, r.id, { wave: 0 })).map((d) => d.deviceId);
+    expect([...(await everAssigned(r.id))]).toEqual(wave0);
+    const failedEvent = (await rolloutEvents(sut, r.id, { kind: 'device' })).find((e) => e.to === 'failed');
+    expect(failedEvent?.deviceId).toBe(wave0[0]);
+    for (const d of fleet.devices) expect((await d.desired()).assignment?.version.id).toBe(w.v1);
+  });
+
+  it('continues a rollout where it was after the worker is killed mid-wave', async () => {
+    const w = await createWorld(sut, 4, 'restart');
+    const fleet = fleetOf(w, () => ({ errors: 0 }));
+    await fleet.step();
+    const r: RolloutDto = (await sut.http.post('/api/rollouts').send({ modelId: w.modelId, version: 2, target: { group: w.group }, strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 2 } }).expect(201)).body;
+    await fleet.runUntil('wave 1 baking', async () => (await getRollout(sut, r.id)).waves[0]!.phase === 'baking');
+    await worker.kill();
+    const frozen = await getRollout(sut, r.id);
+    for (let i = 0; i < 5; i++) {
+      await fleet.step();
+      await sleep(200);
+    }
+    // nobody ticks: nothing moves
+    const still = await getRollout(sut, r.id);
+    expect([still.status, still.currentWave, still.waves.map((x) => x.phase)]).toEqual([frozen.status, frozen.currentWave, frozen.waves.map((x) => x.phase)]);
+    worker = await startWorker(sut);
+    const done = await until(fleet, r.id, ['completed', 'rolled_back', 'paused']);
+    expect(done.status, done.reason ?? '').toBe('completed');
+    const events = await rolloutEvents(sut, r.id);
+    // each step happened once: the new worker picked up the baking wave instead of starting over
+    expect(events.filter((e) => e.kind === 'wave.started')).toHaveLength(2);
+    expect(events.filter((e) => e.kind === 'device' && e.to === 'assigned')).toHaveLength(4);
+    expect(done.waves[0]!.switchedAt).toBe(frozen.waves[0]!.switchedAt);
+    for (const d of fleet.devices) expect((await d.desired()).assignment?.version.id).toBe(w.v2);
+  });
+});
