@@ -57,6 +57,8 @@ describe('compression pipeline (real Postgres, Redis and worker process)', () =>
         artifact: { sha256: v.artifact.sha256, bytes: Number(v.artifact.byteSize), format: 'onnx' },
       });
       expect(key.verify(manifest, v.signature)).toBe(true);
+      // probe inputs from the version's dataset and the outputs measured on this variant, covered by the signature
+      expect(manifest.probe).toMatchObject({ inputs: { input: { dims: [4, 1, 28, 28] } }, outputs: { output: { dims: [4, 10] } }, tolerance: expect.any(Number) });
       expect(key.verify({ ...manifest, recipe: 'tampered' }, v.signature)).toBe(false);
       expect(['passed', 'failed']).toContain(v.verdict);
       expect(v.judgedOn).toBe('labels');

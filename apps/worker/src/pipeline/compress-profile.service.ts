@@ -13,6 +13,7 @@ import type { WorkerConfig } from '../config/env.js';
 import type { EventPublisher } from '../events/event-publisher.js';
 import { overallProgress, recipeOverrides, toCompressProfile, toPipelineStep } from './profile-mapping.js';
 import { ProgressTracker } from './progress-tracker.js';
+import { buildProbe, type VariantProbe } from './variant-probe.js';
 
 /** Raised inside compress's progress callback (or before storing) once the run is cancelled. */
 export class JobCancelledError extends Error {
@@ -84,9 +85,10 @@ export class CompressProfileService {
     );
     try {
       const started = Date.now();
-      const result = await this.compress(job, workDir, tracker);
+      const { result, dataset } = await this.compress(job, workDir, tracker);
       if (tracker.cancelled || (await this.runCancelled(job.runId))) throw new JobCancelledError();
-      await this.store(job, result, workDir);
+      const probes = await this.probes(result, dataset, log);
+      await this.store(job, result, workDir, probes);
       log.info({ ms: Date.now() - started, variants: result.variants.length, recommended: result.recommended }, 'profile compressed');
       return 'succeeded';
     } catch (err) {
@@ -113,7 +115,23 @@ export class CompressProfileService {
     }
   }
 
-  private async compress(job: LoadedJob, workDir: string, tracker: ProgressTracker): Promise<ProfileResult> {
+  /** Probe inputs and outputs per variant (by recipe id) for the signed manifests; see buildProbe. */
+  private async probes(result: ProfileResult, dataset: string | undefined, log: Logger): Promise<Map<string, VariantProbe>> {
+    const probes = new Map<string, VariantProbe>();
+    for (const variant of result.variants) {
+      try {
+        const probe = await buildProbe(variant.model, variant.recipe.precision, dataset);
+        if (probe) probes.set(variant.recipe.id, probe);
+      } catch (err) {
+        // The variant was already evaluated; one that cannot be probed ships without a probe rather than failing the job.
+        if (!isCompressError(err)) throw err;
+        log.warn({ err, recipe: variant.recipe.id }, 'no probe for variant');
+      }
+    }
+    return probes;
+  }
+
+  private async compress(job: LoadedJob, workDir: string, tracker: ProgressTracker): Promise<{ result: ProfileResult; dataset: string | undefined }> {
     const { db, storage } = this.deps;
     const version = job.run.version;
     const download = async (key: string, name: string) => {
@@ -144,10 +162,10 @@ export class CompressProfileService {
       { recipes, maxEvalSamples: this.deps.config.evaluation.maxSamples, onProgress },
     );
     await tracker.stop();
-    return result;
+    return { result, dataset: evaluation ?? calibration };
   }
 
-  private async store(job: LoadedJob, result: ProfileResult, workDir: string): Promise<void> {
+  private async store(job: LoadedJob, result: ProfileResult, workDir: string, probes: ReadonlyMap<string, VariantProbe>): Promise<void> {
     const { db, storage, signingKey } = this.deps;
     const version = job.run.version;
     await this.update(job, { step: 'store', progress: 0.96 }, 'job.progress');
@@ -175,6 +193,7 @@ export class CompressProfileService {
         if (!run || run.status === 'cancelled') throw new JobCancelledError();
         const now = new Date();
         for (const { variant, sha, key, bytes } of blobs) {
+          const probe = probes.get(variant.recipe.id);
           const manifest: VariantManifest = {
             v: 1,
             model: { id: version.model.id, name: version.model.name },
@@ -183,6 +202,7 @@ export class CompressProfileService {
             recipe: variant.recipe.id,
             artifact: { sha256: sha, bytes, format: 'onnx' },
             createdAt: now.toISOString(),
+            ...(probe ? { probe } : {}),
           };
           const fields = {
             runId: job.runId,

@@ -7,7 +7,7 @@ export class HealthCheckError extends Error {
   }
 }
 
-/** Probe inputs/outputs a manifest may carry one day (`manifest.probe`); the platform does not ship them yet. */
+/** The probe a variant's manifest carries (contracts `VariantManifest.probe`): inputs and the outputs the platform measured. */
 interface Probe {
   inputs: Record<string, { dims: number[]; data: number[] }>;
   outputs?: Record<string, { dims: number[]; data: number[] }>;
@@ -56,6 +56,7 @@ export async function healthCheck(session: ModelSession, manifest?: Record<strin
   for (const [name, want] of Object.entries(probe.outputs ?? {})) {
     const got = out[name];
     if (!got || got.data.length !== want.data.length) throw new HealthCheckError(`probe output ${name} missing or of another size`);
+    if (want.dims && want.dims.join(',') !== got.dims.join(',')) throw new HealthCheckError(`probe output ${name} has dims [${got.dims.join(',')}], the platform measured [${want.dims.join(',')}]`);
     for (let i = 0; i < want.data.length; i++) if (Math.abs(got.data[i]! - want.data[i]!) > tol) throw new HealthCheckError(`probe output ${name} differs at ${i}`);
   }
   return { probed: true };
