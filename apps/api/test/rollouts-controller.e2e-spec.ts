@@ -1,4 +1,6 @@
-import type { RolloutDto } from '@edgefleet/contracts';
+import type { AddressInfo } from 'node:net';
+import type { RolloutChangedEvent, RolloutDto } from '@edgefleet/contracts';
+import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Behaviour,
@@ -23,12 +25,23 @@ import { createTestApp, type TestApp } from './test-app.js';
 describe('rollout controller (worker + API + devices)', () => {
   let sut: TestApp;
   let worker: WorkerProcess;
+  let socket: Socket;
+  const live: RolloutChangedEvent[] = [];
 
   beforeAll(async () => {
     sut = await createTestApp({ AUTO_PIPELINES: 'false' });
+    await sut.app.listen(0, '127.0.0.1');
     worker = await startWorker(sut);
+    socket = io(`http://127.0.0.1:${(sut.app.getHttpServer().address() as AddressInfo).port}/events`, { transports: ['websocket'], forceNew: true });
+    socket.on('rollout.changed', (e) => live.push(e));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    expect(await socket.emitWithAck('subscribe', { rollouts: true })).toEqual({ ok: true });
   });
   afterAll(async () => {
+    socket?.disconnect();
     await worker?.kill();
     await sut?.close();
   });
@@ -43,13 +56,16 @@ describe('rollout controller (worker + API + devices)', () => {
   /** Devices that were ever assigned the version, from the history: only these may ever have received it. */
   const everAssigned = async (id: string) => new Set((await rolloutEvents(sut, id, { kind: 'device' })).filter((e) => e.to === 'assigned').map((e) => e.deviceId));
 
-  it('promotes a good version through 3 canary waves to 100 %: every device ends on it and runs it', async () => {
+  it('promotes a good version through 3 canary waves to 100 %: every device ends on it and runs it (two workers ticking)', async () => {
     const w = await createWorld(sut, 6, 'good');
     const fleet = fleetOf(w, () => ({ errors: 0 }));
     await fleet.step(); // a baseline for v1
+    // a second worker process ticks the same rollouts: the row lock keeps every step single
+    const second = await startWorker(sut, { ROLLOUT_TICK_MS: '200' });
     const started = Date.now();
     const r: RolloutDto = (await sut.http.post('/api/rollouts').send({ modelId: w.modelId, version: 2, target: { group: w.group }, strategy: { kind: 'canary', waves: [34, 67, 100], bakeTimeS: 1 } }).expect(201)).body;
     const done = await until(fleet, r.id, ['completed', 'rolled_back', 'paused']);
+    await second.kill();
     expect(done.status, done.reason ?? '').toBe('completed');
     expect(done.waves.map((x) => [x.devices, x.phase, x.verdict?.verdict])).toEqual([
       [3, 'passed', 'pass'],
@@ -66,9 +82,21 @@ describe('rollout controller (worker + API + devices)', () => {
       return devices.every((d) => d.state === 'running') ? devices : null;
     });
     expect(states.every((d) => d.previousVersion?.id === w.v1)).toBe(true);
-    const kinds = (await rolloutEvents(sut, r.id)).filter((e) => e.kind !== 'device').map((e) => e.kind);
+    const events = await rolloutEvents(sut, r.id);
+    const kinds = events.filter((e) => e.kind !== 'device').map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'wave.started')).toHaveLength(3);
+    expect(kinds.filter((k) => k === 'wave.switched')).toHaveLength(3);
     expect(kinds.filter((k) => k === 'wave.passed')).toHaveLength(3);
     expect(kinds.at(-1)).toBe('completed');
+    expect(events.filter((e) => e.kind === 'device' && e.to === 'assigned')).toHaveLength(6);
+    // live on /events: the API's `created`, then the worker's transitions
+    const seen = await waitFor('completed on the socket', async () => {
+      const mine = live.filter((e) => e.rolloutId === r.id);
+      return mine.some((e) => e.kind === 'completed') ? mine : null;
+    }, 5_000);
+    expect(seen[0]).toMatchObject({ v: 1, kind: 'created', status: 'running', currentWave: 0 });
+    expect(seen.filter((e) => e.kind === 'wave.switched').map((e) => e.currentWave)).toEqual([0, 1, 2]);
+    expect(seen.at(-1)).toMatchObject({ kind: 'completed', status: 'completed', currentWave: 2 });
     // the gates compared against v1's figures on the same devices
     const errorRate = done.waves[0]!.verdict!.gates.find((g) => g.gate === 'errorRate')!;
     expect(errorRate).toMatchObject({ verdict: 'pass', observed: 0, baseline: 0 });

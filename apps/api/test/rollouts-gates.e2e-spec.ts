@@ -82,6 +82,21 @@ describe('rollout gates (worker + API + devices)', () => {
     for (const d of fleet.devices) expect((await d.desired()).assignment?.version.id).toBe(w.v1);
   });
 
+  it('switches at most maxDevicesPerMinute devices per minute', async () => {
+    const w = await createWorld(sut, 5, 'throttled');
+    const fleet = fleetOf(w, () => ({}));
+    const r = await create(w, { strategy: { kind: 'canary', waves: [100], bakeTimeS: 0, maxDevicesPerMinute: 2 } });
+    await fleet.runUntil('two devices switched', async () => (await getRollout(sut, r.id)).counts.pending === 3);
+    // ten more ticks: the minute's budget is spent
+    for (let i = 0; i < 10; i++) await fleet.step();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const now = await getRollout(sut, r.id);
+    expect(now.counts.pending).toBe(3);
+    expect(now.waves[0]!.phase).toBe('switching');
+    expect(fleet.devices.filter((d) => d.assignedEver.has(w.v2))).toHaveLength(2);
+    await sut.http.post(`/api/rollouts/${r.id}/abort`).send({}).expect(200);
+  });
+
   it('pauses a wave that stays inconclusive past the timeout, and waits again after resume', async () => {
     const w = await createWorld(sut, 2, 'silent');
     // devices follow the desired state but serve nothing: no telemetry to judge
