@@ -1,7 +1,9 @@
 import type { VersionTelemetryDto } from '@edgefleet/contracts';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatDate, formatMs, formatPercent } from '../lib/format';
-import { formatTick, TELEMETRY_WINDOWS, type TelemetryRow, type TelemetryWindow, toTelemetryRows } from '../lib/telemetry';
+import { type ChartMarker, formatTick, TELEMETRY_WINDOWS, type TelemetryRow, type TelemetryWindow, toTelemetryRows } from '../lib/telemetry';
+
+const MARKER_COLOR: Record<ChartMarker['tone'], string> = { info: '#2563eb', ok: '#15803d', bad: '#b91c1c', warn: '#b45309' };
 
 export function WindowSelector({ value, onChange }: { value: TelemetryWindow; onChange: (w: TelemetryWindow) => void }) {
   return (
@@ -21,8 +23,25 @@ interface Series {
   color: string;
 }
 
-function TimeChart({ title, rows, series, window, unit, format }: { title: string; rows: TelemetryRow[]; series: Series[]; window: TelemetryWindow; unit: string; format: (v: number) => string }) {
+function TimeChart({
+  title,
+  rows,
+  series,
+  window,
+  unit,
+  format,
+  markers,
+}: {
+  title: string;
+  rows: TelemetryRow[];
+  series: Series[];
+  window: TelemetryWindow;
+  unit: string;
+  format: (v: number) => string;
+  markers: readonly ChartMarker[];
+}) {
   const hasData = rows.some((r) => series.some((s) => r[s.key] !== null));
+  const domain: [number, number] | ['dataMin', 'dataMax'] = rows.length > 0 ? [rows[0]!.t, rows[rows.length - 1]!.t] : ['dataMin', 'dataMax'];
   return (
     <div className="card chart-card" aria-label={`${title} chart`}>
       <h3>{title}</h3>
@@ -32,10 +51,13 @@ function TimeChart({ title, rows, series, window, unit, format }: { title: strin
         <ResponsiveContainer width="100%" height={200}>
           <LineChart data={rows} margin={{ top: 5, right: 15, bottom: 5, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={(t: number) => formatTick(t, window)} minTickGap={24} />
+            <XAxis dataKey="t" type="number" scale="time" domain={domain} tickFormatter={(t: number) => formatTick(t, window)} minTickGap={24} />
             <YAxis width={56} tickFormatter={(v: number) => `${v}${unit}`} domain={[0, 'auto']} />
             <Tooltip labelFormatter={(t) => formatDate(new Date(Number(t)).toISOString())} formatter={(v) => format(Number(v))} />
             {series.length > 1 && <Legend />}
+            {markers.map((m) => (
+              <ReferenceLine key={`${m.t}-${m.label}`} x={m.t} stroke={MARKER_COLOR[m.tone]} strokeDasharray="4 3" label={{ value: m.label, position: 'insideTopLeft', fontSize: 10, fill: MARKER_COLOR[m.tone] }} />
+            ))}
             {series.map((s) => (
               <Line key={s.key} type="monotone" dataKey={s.key} name={s.name} stroke={s.color} dot={{ r: 2 }} isAnimationActive={false} connectNulls={false} />
             ))}
@@ -47,7 +69,7 @@ function TimeChart({ title, rows, series, window, unit, format }: { title: strin
 }
 
 /** Request rate, error rate, p50/p95 latency and field accuracy of a version over the chosen window. */
-export function TelemetryCharts({ data, window }: { data: VersionTelemetryDto; window: TelemetryWindow }) {
+export function TelemetryCharts({ data, window, markers = [] }: { data: VersionTelemetryDto; window: TelemetryWindow; markers?: readonly ChartMarker[] }) {
   const rows = toTelemetryRows(data.points, data.bucketS);
   const t = data.totals;
   return (
@@ -75,9 +97,10 @@ export function TelemetryCharts({ data, window }: { data: VersionTelemetryDto; w
         </div>
       </dl>
       <div className="grid-2">
-        <TimeChart title="Request rate" rows={rows} window={window} unit="" series={[{ key: 'rpm', name: 'requests/min', color: '#2563eb' }]} format={(v) => `${v}/min`} />
-        <TimeChart title="Error rate" rows={rows} window={window} unit="%" series={[{ key: 'errorPct', name: 'errors', color: '#b91c1c' }]} format={(v) => `${v}%`} />
+        <TimeChart markers={markers} title="Request rate" rows={rows} window={window} unit="" series={[{ key: 'rpm', name: 'requests/min', color: '#2563eb' }]} format={(v) => `${v}/min`} />
+        <TimeChart markers={markers} title="Error rate" rows={rows} window={window} unit="%" series={[{ key: 'errorPct', name: 'errors', color: '#b91c1c' }]} format={(v) => `${v}%`} />
         <TimeChart
+          markers={markers}
           title="Latency"
           rows={rows}
           window={window}
@@ -88,7 +111,7 @@ export function TelemetryCharts({ data, window }: { data: VersionTelemetryDto; w
           ]}
           format={(v) => formatMs(v)}
         />
-        <TimeChart title="Accuracy" rows={rows} window={window} unit="%" series={[{ key: 'accuracyPct', name: 'accuracy', color: '#7c3aed' }]} format={(v) => `${v}%`} />
+        <TimeChart markers={markers} title="Accuracy" rows={rows} window={window} unit="%" series={[{ key: 'accuracyPct', name: 'accuracy', color: '#7c3aed' }]} format={(v) => `${v}%`} />
       </div>
     </div>
   );

@@ -1,6 +1,6 @@
 import type { TelemetryPointDto } from '@edgefleet/contracts';
 import { describe, expect, it } from 'vitest';
-import { isTelemetryWindow, toTelemetryRows } from './telemetry';
+import { isTelemetryWindow, rolloutMarkers, toTelemetryRows } from './telemetry';
 
 const point = (over: Partial<TelemetryPointDto>): TelemetryPointDto => ({
   start: '2026-01-01T00:00:00.000Z',
@@ -31,5 +31,21 @@ describe('isTelemetryWindow', () => {
     expect(isTelemetryWindow('2h')).toBe(false);
     expect(isTelemetryWindow('toString')).toBe(false);
     expect(isTelemetryWindow(null)).toBe(false);
+  });
+});
+
+describe('rolloutMarkers', () => {
+  const at = (m: number) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + m * 60_000).toISOString();
+  it('marks start, later waves and the end of the version’s rollouts inside the window', () => {
+    const rollouts = [
+      { status: 'rolled_back' as const, createdAt: at(10), finishedAt: at(40), version: { id: 'v2', number: 2, semver: null }, waves: [{ index: 0, switchedAt: at(11) }, { index: 1, switchedAt: at(30) }] },
+      { status: 'completed' as const, createdAt: at(5), finishedAt: at(6), version: { id: 'v1', number: 1, semver: null }, waves: [] },
+      { status: 'running' as const, createdAt: at(-100), finishedAt: null, version: { id: 'v2', number: 2, semver: null }, waves: [] },
+    ];
+    expect(rolloutMarkers(rollouts, 'v2', Date.parse(at(0)), Date.parse(at(60))).map((m) => [m.label, m.tone])).toEqual([
+      ['rollout', 'info'],
+      ['wave 2', 'info'],
+      ['rolled back', 'bad'],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { TelemetryPointDto } from '@edgefleet/contracts';
+import type { RolloutDto, TelemetryPointDto } from '@edgefleet/contracts';
 
 /** The windows the charts offer, each with a bucket that keeps the chart between ~30 and ~100 points. */
 export const TELEMETRY_WINDOWS = {
@@ -50,4 +50,27 @@ export function formatTick(t: number, window: TelemetryWindow): string {
   const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
   if (window === '7d') return `${d.getMonth() + 1}/${d.getDate()} ${hm}`;
   return hm;
+}
+
+export interface ChartMarker {
+  t: number;
+  label: string;
+  tone: 'info' | 'ok' | 'bad' | 'warn';
+}
+
+type RolloutLike = Pick<RolloutDto, 'status' | 'createdAt' | 'finishedAt' | 'version'> & { waves: Pick<RolloutDto['waves'][number], 'index' | 'switchedAt'>[] };
+
+/** Rollouts of a version as vertical markers on its charts: start, each wave's switch, and the end, inside [from, to]. */
+export function rolloutMarkers(rollouts: readonly RolloutLike[], versionId: string, from: number, to: number): ChartMarker[] {
+  const markers: ChartMarker[] = [];
+  for (const r of rollouts) {
+    if (r.version.id !== versionId) continue;
+    markers.push({ t: Date.parse(r.createdAt), label: 'rollout', tone: 'info' });
+    for (const w of r.waves) if (w.switchedAt && w.index > 0) markers.push({ t: Date.parse(w.switchedAt), label: `wave ${w.index + 1}`, tone: 'info' });
+    if (r.finishedAt) {
+      const bad = r.status === 'rolled_back' || r.status === 'rolling_back';
+      markers.push({ t: Date.parse(r.finishedAt), label: r.status.replace('_', ' '), tone: bad ? 'bad' : r.status === 'completed' ? 'ok' : 'warn' });
+    }
+  }
+  return markers.filter((m) => Number.isFinite(m.t) && m.t >= from && m.t <= to).sort((a, b) => a.t - b.t);
 }

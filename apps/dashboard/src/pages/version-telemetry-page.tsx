@@ -1,9 +1,11 @@
+import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useVersionTelemetry } from '../api/fleet';
 import { useModel } from '../api/queries';
+import { useRollouts } from '../api/rollouts';
 import { ErrorBox, Loading } from '../components/status';
 import { TelemetryCharts, WindowSelector } from '../components/telemetry-charts';
-import { isTelemetryWindow, TELEMETRY_WINDOWS, type TelemetryWindow } from '../lib/telemetry';
+import { isTelemetryWindow, rolloutMarkers, TELEMETRY_WINDOWS, type TelemetryWindow } from '../lib/telemetry';
 
 /** A version's fleet telemetry and field accuracy; the window lives in the URL (`?window=24h`) so views can be shared. */
 export function VersionTelemetryPage() {
@@ -13,6 +15,12 @@ export function VersionTelemetryPage() {
   const window: TelemetryWindow = isTelemetryWindow(raw) ? raw : '1h';
   const model = useModel(id);
   const telemetry = useVersionTelemetry(id, v, window);
+  // Rollouts of this model, to mark on the charts when the version went out (and came back).
+  const rollouts = useRollouts({ modelId: id, limit: 50, offset: 0 });
+  const markers = useMemo(() => {
+    const t = telemetry.data;
+    return t ? rolloutMarkers(rollouts.data?.items ?? [], t.versionId, Date.parse(t.from), Date.parse(t.to)) : [];
+  }, [telemetry.data, rollouts.data]);
 
   return (
     <section>
@@ -34,7 +42,7 @@ export function VersionTelemetryPage() {
       ) : telemetry.isError ? (
         <ErrorBox error={telemetry.error} retry={() => void telemetry.refetch()} />
       ) : (
-        <TelemetryCharts data={telemetry.data} window={window} />
+        <TelemetryCharts data={telemetry.data} window={window} markers={markers} />
       )}
     </section>
   );

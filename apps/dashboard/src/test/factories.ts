@@ -1,4 +1,4 @@
-import type { ModelDto, PipelineJobDto, PipelineJobEvent, PipelineRunDto, VariantDto } from '@edgefleet/contracts';
+import type { ModelDto, PipelineJobDto, PipelineJobEvent, PipelineRunDto, RolloutDto, RolloutEventDto, VariantDto } from '@edgefleet/contracts';
 
 let seq = 0;
 const uuid = () => `00000000-0000-4000-8000-${String(++seq).padStart(12, '0')}`;
@@ -75,4 +75,45 @@ export function jobEvent(run: PipelineRunDto, job: PipelineJobDto, over: Partial
 /** A Response-like JSON answer for a stubbed fetch. */
 export function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+/** A full per-state count record (the API sends every state) from the non-zero ones. */
+export function rolloutCounts(some: Partial<RolloutDto['counts']>): RolloutDto['counts'] {
+  return { pending: 0, shadow: 0, assigned: 0, running: 0, failed: 0, rolled_back: 0, skipped: 0, ...some };
+}
+
+export function newRollout(over: Partial<RolloutDto> = {}): RolloutDto {
+  return {
+    id: uuid(),
+    model: { id: 'm-1', name: 'lenet' },
+    version: { id: uuid(), number: 2, semver: null },
+    target: { group: 'plant-a' },
+    strategy: { kind: 'canary', waves: [10, 100], bakeTimeS: 600 },
+    gates: {
+      errorRate: { maxIncrease: 0.02, minRequests: 50 },
+      latencyP95: { maxRatio: 1.5, minRequests: 50 },
+      accuracy: null,
+      health: { maxFailures: 0 },
+      shadow: null,
+      inconclusiveTimeoutS: 1800,
+    },
+    status: 'running',
+    currentWave: 0,
+    waves: [
+      { index: 0, percent: 10, devices: 1, phase: 'pending', startedAt: null, switchedAt: null, bakeUntil: null, verdict: null },
+      { index: 1, percent: 100, devices: 9, phase: 'pending', startedAt: null, switchedAt: null, bakeUntil: null, verdict: null },
+    ],
+    counts: rolloutCounts({ pending: 10 }),
+    reason: null,
+    note: null,
+    createdBy: 'ops',
+    createdAt: NOW,
+    updatedAt: NOW,
+    finishedAt: null,
+    ...over,
+  };
+}
+
+export function newRolloutEvent(id: number, over: Partial<RolloutEventDto> = {}): RolloutEventDto {
+  return { id: String(id), at: NOW, actor: 'system', kind: 'created', deviceId: null, from: null, to: 'running', reason: null, data: null, ...over };
 }
