@@ -87,7 +87,7 @@ export function RolloutDetailPage() {
       </ol>
       <GatesSummary gates={r.gates} />
 
-      <div className="grid-2 top">
+      <div className="split">
         <RolloutDevices id={id} active={active} counts={r.counts} />
         <History id={id} active={active} />
       </div>
@@ -258,9 +258,8 @@ function RolloutDevices({ id, active, counts }: { id: string; active: boolean; c
   );
 }
 
-function describeEvent(e: RolloutEventDto): string {
-  const change = e.from || e.to ? ` ${e.from ?? '∅'} → ${e.to ?? '∅'}` : '';
-  return `${e.kind}${change}`;
+function transition(e: RolloutEventDto): string {
+  return e.from || e.to ? `${e.from ?? '∅'} → ${e.to ?? '∅'}` : '';
 }
 
 function History({ id, active }: { id: string; active: boolean }) {
@@ -288,7 +287,7 @@ function History({ id, active }: { id: string; active: boolean }) {
               <span className="muted small" title={formatDate(e.at)}>
                 <RelativeTime iso={e.at} />
               </span>{' '}
-              <strong>{describeEvent(e)}</strong>
+              <strong>{e.kind.replace('_', ' ')}</strong> <span className="small">{transition(e)}</span>
               {e.deviceId && (
                 <>
                   {' '}
