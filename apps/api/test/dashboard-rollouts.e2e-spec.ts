@@ -57,6 +57,9 @@ describe('dashboard: rollouts in a real browser', () => {
     await expect.poll(() => form.getByLabel('Version').inputValue()).toBe('2');
     await form.getByLabel('a group').check();
     await form.getByLabel('Group', { exact: true }).fill('plant-a');
+    // The preview applies the API's rules: 4 arm64 devices get the int8 variant, none is skipped (they run v1).
+    const preview = form.getByLabel('rollout preview');
+    await expect.poll(() => preview.innerText()).toMatch(/4 devices would receive the version[\s\S]*arm64-cpu-int8\s+4\s+int8-dyn/);
     await form.getByLabel('Waves (cumulative %)').fill('25, 100');
     await form.getByLabel('Bake time per wave (s)').fill('0');
     await form.getByRole('checkbox', { name: 'Shadow agreement (before switching)' }).check();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionsFor, defaultRolloutForm, lastEventId, mergeEvents, describeStrategy, describeTarget, deviceStateSegments, formatGateValue, parseWaves, sortRollouts, validateRolloutForm } from './rollouts';
+import { actionsFor, defaultRolloutForm, lastEventId, mergeEvents, previewRollout, describeStrategy, describeTarget, deviceStateSegments, formatGateValue, parseWaves, sortRollouts, validateRolloutForm } from './rollouts';
 
 const MODEL = '00000000-0000-4000-8000-000000000001';
 
@@ -96,5 +96,32 @@ describe('mergeEvents', () => {
     expect(next.map((e) => e.id)).toEqual(['10', '9', '8']);
     expect(lastEventId(next)).toBe('10');
     expect(lastEventId([])).toBeUndefined();
+  });
+});
+
+describe('previewRollout', () => {
+  const dev = (profile: string | null, over: Record<string, unknown> = {}) => ({ status: 'online' as const, group: 'g', tags: [], assignment: null, profile: profile ? { slug: profile } : null, ...over });
+  const variant = (slug: string, recipe: string, recommended = true) => ({ profile: { slug }, recipe: { id: recipe }, recommended });
+  it('groups devices by profile and variant, and lists the skipped with the API’s reasons', () => {
+    const rows = previewRollout(
+      [
+        dev('arm'),
+        dev('arm'),
+        dev('arm', { assignment: { versionId: 'v2' } }),
+        dev('gpu'),
+        dev('mcu'),
+        dev(null),
+        dev('arm', { status: 'revoked' }),
+      ],
+      [variant('arm', 'int8-dyn'), variant('arm', 'fp32', false), variant('gpu', 'fp16'), variant('mcu', 'int8', false)],
+      'v2',
+    );
+    expect(rows).toEqual([
+      { profile: 'arm', devices: 2, recipe: 'int8-dyn', skipReason: null },
+      { profile: 'gpu', devices: 1, recipe: 'fp16', skipReason: null },
+      { profile: null, devices: 1, recipe: null, skipReason: 'no hardware profile' },
+      { profile: 'arm', devices: 1, recipe: null, skipReason: 'already assigned this version' },
+      { profile: 'mcu', devices: 1, recipe: null, skipReason: 'no recommended variant for this profile' },
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { CreateRolloutRequest, GateName, GateResult, RolloutDeviceState, RolloutDto, RolloutGatesInput, RolloutStatus, WavePhase } from '@edgefleet/contracts';
+import type { CreateRolloutRequest, DeviceDto, GateName, GateResult, RolloutDeviceState, RolloutDto, RolloutGatesInput, RolloutStatus, WavePhase } from '@edgefleet/contracts';
 import { formatMs, formatPercent } from './format';
 import { parseTags } from './devices';
 import type { FieldErrors, Validated } from './validation';
@@ -274,4 +274,42 @@ export function lastEventId(held: readonly { id: string }[]): string | undefined
 function compareIds(a: string, b: string): number {
   // Numeric ids of any length: longer is larger, then lexicographic.
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+export interface PreviewRow {
+  /** Profile slug, or null for devices without one. */
+  profile: string | null;
+  devices: number;
+  /** The recommended variant's recipe id that these devices would receive; null when they are skipped. */
+  recipe: string | null;
+  /** Why they are skipped (the API's rules), or null. */
+  skipReason: string | null;
+}
+
+type PreviewDevice = Pick<DeviceDto, 'status' | 'group' | 'tags' | 'assignment'> & { profile: { slug: string } | null };
+type PreviewVariant = { profile: { slug: string }; recipe: { id: string }; recommended: boolean };
+
+/**
+ * What a rollout of `version` to these devices would do, by the API's rules: revoked devices are left out; a
+ * device without a profile, without a recommended variant for its profile, or already assigned the version is
+ * skipped; every other one receives its profile's recommended variant.
+ */
+export function previewRollout(devices: readonly PreviewDevice[], variants: readonly PreviewVariant[], versionId: string | undefined): PreviewRow[] {
+  const recipeOf = new Map(variants.filter((v) => v.recommended).map((v) => [v.profile.slug, v.recipe.id]));
+  const rows = new Map<string, PreviewRow>();
+  for (const d of devices) {
+    if (d.status === 'revoked') continue;
+    const slug = d.profile?.slug ?? null;
+    let row: Omit<PreviewRow, 'devices'>;
+    if (slug === null) row = { profile: null, recipe: null, skipReason: 'no hardware profile' };
+    else if (!recipeOf.has(slug)) row = { profile: slug, recipe: null, skipReason: 'no recommended variant for this profile' };
+    else if (versionId && d.assignment?.versionId === versionId) row = { profile: slug, recipe: null, skipReason: 'already assigned this version' };
+    else row = { profile: slug, recipe: recipeOf.get(slug)!, skipReason: null };
+    const key = `${row.profile}|${row.skipReason}`;
+    const held = rows.get(key);
+    if (held) held.devices++;
+    else rows.set(key, { ...row, devices: 1 });
+  }
+  // Receiving rows first, then skipped; each by profile.
+  return [...rows.values()].sort((a, b) => Number(a.skipReason !== null) - Number(b.skipReason !== null) || (a.profile ?? '').localeCompare(b.profile ?? ''));
 }

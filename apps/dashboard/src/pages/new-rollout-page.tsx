@@ -3,6 +3,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, errorMessage } from '../api/client';
 import { useModels, useVersions } from '../api/queries';
 import { useCreateRollout } from '../api/rollouts';
+import { RolloutPreview } from '../components/rollout-preview';
 import { defaultRolloutForm, type RolloutFormInput, validateRolloutForm } from '../lib/rollouts';
 import type { FieldErrors } from '../lib/validation';
 
@@ -101,6 +102,11 @@ export function NewRolloutPage() {
               {err('tags')}
             </label>
           )}
+        </fieldset>
+
+        <fieldset className="wide">
+          <legend>Preview</legend>
+          <RolloutPreview input={input} versionId={versions.data?.items.find((v) => String(v.number) === input.version)?.id} />
         </fieldset>
 
         <fieldset className="wide">
