@@ -65,6 +65,7 @@ describe('dashboard: rollouts in a real browser', () => {
     await form.getByRole('checkbox', { name: 'Shadow agreement (before switching)' }).check();
     await form.getByLabel('Min agreement (%)').fill('95');
     await form.getByLabel('Note').fill('browser canary');
+    await page.screenshot({ path: `${SCREENSHOTS}/new-rollout.png`, fullPage: true });
     await form.getByRole('button', { name: 'Start rollout' }).click();
     await page.waitForURL(/\/rollouts\/[0-9a-f-]{36}$/);
     rolloutId = page.url().split('/').pop()!;
