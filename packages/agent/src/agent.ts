@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { DesiredAssignment, DesiredShadow, DeviceHealth, RunningState } from '@edgefleet/contracts';
 import { io, type Socket } from 'socket.io-client';
-import { DeviceApiError, DeviceClient } from './client/device-client.js';
-import { resumableDownload } from './download/resumable-download.js';
+import { backoffDelay, DeviceApiError, DeviceClient } from './client/device-client.js';
+import { DownloadError, resumableDownload } from './download/resumable-download.js';
 import { healthCheck } from './health/health-check.js';
 import { ModelSession, type SessionCache, type TensorData } from './runtime/model-session.js';
 import { type FeedbackItem, InferenceServer, type ServedModel } from './server/inference-server.js';
@@ -63,6 +63,20 @@ interface ActiveShadow {
 const MAX_FEEDBACK = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Sleeps `ms`, or less when `signal` aborts. */
+const sleepUnless = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** A failure worth retrying (the server or the network), rather than refusing the assignment or shadow for good. */
+const transient = (err: unknown) => (err instanceof DownloadError && err.transient) || (err instanceof DeviceApiError && (err.code === 'network' || err.status >= 500));
 
 /**
  * The edge agent: follows the desired state (long-poll plus socket.io push), and for a new assignment verifies the
@@ -96,6 +110,8 @@ export class Agent {
   private flushing: Promise<void> | null = null;
   private flushQueued: Promise<void> | null = null;
   private refused = new Set<string>();
+  /** An assignment or shadow could not be fetched for a transient reason: ask for the desired state again after a backoff. */
+  private retryFetch = false;
   private counters: Record<string, number> = { installs: 0, refused: 0, fallbacks: 0, feedbackDropped: 0 };
   port = 0;
 
@@ -221,6 +237,16 @@ export class Agent {
     this.log('error', { ...this.lastError });
   }
 
+  /**
+   * A fetch that failed on the server's or the network's side: logged and retried (see the loop), not refused and not
+   * reported against the version — a server restart mid-download must not fail a rollout's health gate.
+   */
+  private retryLater(what: string, err: unknown) {
+    this.retryFetch = true;
+    this.counters.fetchRetries = (this.counters.fetchRetries ?? 0) + 1;
+    this.log(what, { message: (err as Error).message });
+  }
+
   /** Clears a failure of `source` (settled: the assignment or shadow it concerned is no longer wanted). */
   private settle(source: AgentError['source']) {
     if (this.lastError?.source !== source || this.unauthorized) return;
@@ -253,6 +279,7 @@ export class Agent {
 
   private async loop() {
     let failures = 0;
+    let fetchRetries = 0;
     while (!this.stopped && !this.unauthorized) {
       this.poll = new AbortController();
       try {
@@ -260,9 +287,16 @@ export class Agent {
         failures = 0;
         if (state) {
           this.etag = state.etag;
+          this.retryFetch = false;
           if (state.assignment) await this.apply(state.assignment);
           await this.applyShadow(state.shadow ?? null);
           await this.heartbeat();
+          if (this.retryFetch) {
+            // Download failed on the server's or network's side: the same state again after a jittered backoff
+            // (a push or a new state cuts the wait short).
+            this.etag = null;
+            await sleepUnless(backoffDelay(fetchRetries++, 1_000, 60_000), this.poll.signal);
+          } else fetchRetries = 0;
         }
       } catch (err) {
         if (this.stopped) break;
@@ -298,9 +332,10 @@ export class Agent {
       this.settle('assignment');
       this.log('installed', { sha256: a.sha256, version: a.version.number });
     } catch (err) {
+      if (this.handleAuth(err)) return;
+      if (transient(err)) return this.retryLater('install/retrying', err);
       this.refused.add(key);
       this.counters.refused!++;
-      if (this.handleAuth(err)) return;
       this.fail('install/failed', err, { sha256: a.sha256, versionId: a.version.id, source: 'assignment' });
     }
   }
@@ -375,9 +410,10 @@ export class Agent {
       this.shadow = { key, desired: s, evaluator };
       this.log('shadow started', { versionId: s.version.id, sha256: s.sha256, sampleRate: s.sampleRate });
     } catch (err) {
+      if (this.handleAuth(err)) return;
+      if (transient(err)) return this.retryLater('shadow/retrying', err);
       this.refused.add(key);
       this.counters.refused!++;
-      if (this.handleAuth(err)) return;
       this.fail('shadow/failed', err, { sha256: s.sha256, versionId: s.version.id, source: 'shadow' });
     }
   }

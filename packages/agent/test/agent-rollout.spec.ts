@@ -176,4 +176,17 @@ describe('Agent: failure reporting, post-swap fallback and shadow evaluation (ag
     const t2 = api.setDesired({ shadow: null });
     expect(await heartbeat(t2, () => true)).toMatchObject({ health: 'ok', error: null });
   });
+
+  it('a download the server fails (503) is retried with backoff, not refused nor reported against the version', async () => {
+    const v1 = version(1, GOOD);
+    api.artifactFailures = 2;
+    const t = api.setDesired({ assignment: api.assignment(v1) });
+    const sut = await start();
+    await waitFor(() => sut.status().counters.installs === 1, 10_000, 'installed');
+    expect(sut.status().running?.versionId).toBe(v1.versionId);
+    expect(api.artifactFailures).toBe(0);
+    expect(sut.status().counters).toMatchObject({ installs: 1, refused: 0, fetchRetries: 2 });
+    expect(api.heartbeatsSince(t).some((h) => h.error?.versionId)).toBe(false);
+    expect(sut.status()).toMatchObject({ health: 'ok', error: null });
+  });
 });

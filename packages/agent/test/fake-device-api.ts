@@ -31,6 +31,8 @@ export class FakeDeviceApi {
   readonly telemetry: TelemetryBatch['buckets'] = [];
   /** Answer `POST /api/device/shadow` with 503 while false. */
   shadowUp = true;
+  /** Answer this many artifact downloads with 503 (a server restarting). */
+  artifactFailures = 0;
   private readonly artifacts = new Map<string, Uint8Array>();
   private state: { etag: string; assignment: DesiredAssignment | null; shadow: DesiredShadow | null } = { etag: 'e0', assignment: null, shadow: null };
   private readonly changes = new EventEmitter();
@@ -132,6 +134,10 @@ export class FakeDeviceApi {
     }
     const artifact = /^\/api\/device\/artifacts\/(.+)$/.exec(url.pathname);
     if (req.method === 'GET' && artifact) {
+      if (this.artifactFailures > 0) {
+        this.artifactFailures--;
+        return json(503, { error: 'service/unavailable' });
+      }
       const bytes = this.artifacts.get(artifact[1]!);
       if (!bytes) return json(403, { error: 'artifact/forbidden' });
       res.writeHead(200, { 'content-length': bytes.byteLength });

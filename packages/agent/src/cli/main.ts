@@ -9,8 +9,36 @@ import { defaultStateDir } from '../state/identity-store.js';
 
 const USAGE = `usage:
   edgefleet-agent enroll --server URL --token T [--name NAME] [--state DIR]
-  edgefleet-agent run [--state DIR] [--port N] [--threads N] [--wait S] [--heartbeat-ms N] [--flush-ms N]
-  edgefleet-agent simulate --count N --server URL --token T [--state DIR] [--serve] [--no-push] [--threads N] [--wait S] [--heartbeat-ms N] [--flush-ms N]`;
+  edgefleet-agent run [--state DIR] [--port N] [--threads N] [--wait S] [--heartbeat-ms N] [--flush-ms N] [ROLLOUT OPTIONS]
+  edgefleet-agent simulate --count N --server URL --token T [--state DIR] [--serve] [--no-push] [--threads N] [--wait S] [--heartbeat-ms N] [--flush-ms N] [ROLLOUT OPTIONS]
+
+rollout options:
+  --probation-requests N      inferences watched after a swap (default 20); --no-probation turns the watch off
+  --probation-max-failures N  failures (throw or non-finite output) tolerated among them before swapping back (default 1)
+  --shadow-concurrency N      shadow candidate runs at once (default 1)`;
+
+const ROLLOUT_OPTIONS = {
+  'probation-requests': { type: 'string' },
+  'probation-max-failures': { type: 'string' },
+  'no-probation': { type: 'boolean' },
+  'shadow-concurrency': { type: 'string' },
+} as const;
+
+function rolloutOptions(values: { 'probation-requests'?: string; 'probation-max-failures'?: string; 'no-probation'?: boolean; 'shadow-concurrency'?: string }) {
+  const int = (name: string, v: string | undefined, min: number) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}\n${USAGE}`);
+    return n;
+  };
+  const requests = int('probation-requests', values['probation-requests'], 1);
+  const maxFailures = int('probation-max-failures', values['probation-max-failures'], 0);
+  const shadowConcurrency = int('shadow-concurrency', values['shadow-concurrency'], 1);
+  return {
+    probation: values['no-probation'] ? (false as const) : { ...(requests !== undefined ? { requests } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}) },
+    ...(shadowConcurrency !== undefined ? { shadowConcurrency } : {}),
+  };
+}
 
 const log = (msg: string, fields: Record<string, unknown> = {}) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
 
@@ -25,7 +53,7 @@ async function enroll(argv: string[]) {
 async function run(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
-    options: { state: { type: 'string' }, port: { type: 'string' }, threads: { type: 'string' }, wait: { type: 'string' }, 'heartbeat-ms': { type: 'string' }, 'flush-ms': { type: 'string' } },
+    options: { state: { type: 'string' }, port: { type: 'string' }, threads: { type: 'string' }, wait: { type: 'string' }, 'heartbeat-ms': { type: 'string' }, 'flush-ms': { type: 'string' }, ...ROLLOUT_OPTIONS },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   const agent = new Agent({
@@ -35,6 +63,7 @@ async function run(argv: string[]) {
     waitS: num(values.wait),
     heartbeatMs: num(values['heartbeat-ms']),
     flushMs: num(values['flush-ms']),
+    ...rolloutOptions(values),
     log,
   });
   await agent.start();
@@ -62,6 +91,7 @@ async function simulateCmd(argv: string[]) {
       wait: { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'flush-ms': { type: 'string' },
+      ...ROLLOUT_OPTIONS,
     },
   });
   const count = Number(values.count);
@@ -80,6 +110,7 @@ async function simulateCmd(argv: string[]) {
     waitS: num(values.wait),
     heartbeatMs: num(values['heartbeat-ms']),
     flushMs: num(values['flush-ms']),
+    ...rolloutOptions(values),
     log,
   });
   log('simulating', { count, state: stateDir, startMs: Math.round(performance.now() - started), ports: values.serve ? sim.agents.map((a) => a.port) : undefined });

@@ -10,8 +10,15 @@ export class DownloadError extends Error {
   constructor(
     readonly code: 'download/size_mismatch' | 'download/sha256_mismatch' | 'download/http' | 'download/gave_up',
     message: string,
+    /** The HTTP status of a `download/http` failure. */
+    readonly status?: number,
   ) {
     super(`agent/download: ${message}`);
+  }
+
+  /** The server or the network failed (5xx, connection lost on every attempt): worth trying again later. */
+  get transient(): boolean {
+    return this.code === 'download/gave_up' || (this.code === 'download/http' && (this.status ?? 0) >= 500);
   }
 }
 
@@ -73,7 +80,7 @@ export async function resumableDownload(req: DownloadRequest): Promise<DownloadR
       const res = await fetch(req.url, { headers, signal: req.signal });
       if (res.status !== 200 && res.status !== 206) {
         await res.body?.cancel();
-        throw new DownloadError('download/http', `GET ${req.url}: ${res.status}`);
+        throw new DownloadError('download/http', `GET ${req.url}: ${res.status}`, res.status);
       }
       // 200 to a ranged request: the server restarts from zero (If-Range did not match).
       const append = res.status === 206 && have > 0;
