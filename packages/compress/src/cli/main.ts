@@ -31,7 +31,7 @@ usage:
   edgefleet-compress auto     <model.onnx> -o OUT [--profile id,id|all] [--calib data.npz] [--eval data.npz] [--max-samples N] [--json]
   edgefleet-compress distill  <teacher.onnx> -o OUT --data train.npz [--data more.npz] [--student pruned|mlp|cnn-small|dwcnn]
                               [--prune 0.5] [--width 1] [--epochs 10] [--temperature 4] [--alpha 0.7] [--lr 0.01]
-                              [--held-out 0.1] [--threads N] [--json]
+                              [--optimizer sgd|adam] [--held-out 0.1] [--threads N] [--json]
 
 OUT is a directory (files are named <model>.<recipe>.onnx) or a path ending in .onnx.
 Built-in profiles: ${BUILTIN_PROFILES.map((p) => p.id).join(', ')}`;
@@ -60,6 +60,7 @@ const options = {
   data: { type: 'string', multiple: true },
   prune: { type: 'string' },
   student: { type: 'string' },
+  optimizer: { type: 'string' },
   width: { type: 'string' },
   epochs: { type: 'string' },
   temperature: { type: 'string' },
@@ -160,6 +161,7 @@ async function distillCommand(modelPath: string, flags: Flags) {
     temperature: num(flags, 'temperature'),
     alpha: num(flags, 'alpha', 0.7),
     learningRate: { kind: 'cosine', initial: num(flags, 'lr', 0.01)! },
+    optimizer: oneOf(flags.optimizer, ['sgd', 'adam'] as const, 'optimizer'),
     earlyStopping: { patience: 3 },
     threads: num(flags, 'threads'),
     onProgress: (p) =>

@@ -38,6 +38,8 @@ export type RecipeStep =
       readonly student?: StudentArchitecture;
       /** Width multiplier of a built-in student. @defaultValue 1 */
       readonly width?: number;
+      /** @defaultValue 'sgd' (with momentum) */
+      readonly optimizer?: 'sgd' | 'adam';
     };
 
 export interface Recipe {

@@ -66,6 +66,7 @@ function runStep(model: onnx.ModelProto, step: RecipeStep, ctx: RecipeContext, o
         temperature: step.temperature ?? 4,
         alpha: step.alpha ?? 0.7,
         learningRate: { kind: 'cosine', initial: step.learningRate ?? 0.01 },
+        optimizer: step.optimizer,
         earlyStopping: { patience: 3 },
         threads: ctx.trainingThreads,
         onProgress: (p) => ctx.onProgress?.({ step: 'distill/epoch', done: p.epoch, total: epochs }),

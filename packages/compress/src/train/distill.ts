@@ -9,7 +9,7 @@ import type { onnx } from '../ir/onnx.js';
 import type { PassResult } from '../passes/pass-result.js';
 import { pruneChannels } from '../passes/prune/index.js';
 import { buildStudent, type StudentSpec } from './students.js';
-import { buildTrainingGraph, logitsModel, writeWeights } from './training-graph.js';
+import { adamLearningRate, buildTrainingGraph, logitsModel, writeWeights, type Optimizer } from './training-graph.js';
 
 /** Samples [start, start + count) of one .npz (all of it by default). */
 export interface DataSlice {
@@ -54,8 +54,15 @@ export interface DistillOptions {
   readonly temperature?: number;
   /** Weight of the distillation term; (1 − alpha) weighs cross-entropy on labels when there are labels. */
   readonly alpha?: number;
+  /** SGD's momentum, or Adam's β1. @defaultValue 0.9 */
   readonly momentum?: number;
   readonly weightDecay?: number;
+  /**
+   * `sgd` (with momentum) or `adam`. Adam suits deep students whose layers differ widely in weight scale (e.g. a
+   * pruned MobileNet with BatchNorm folded into its convolutions); use a smaller learning rate with it (~1e-3).
+   * @defaultValue 'sgd'
+   */
+  readonly optimizer?: Optimizer;
   /** Stop after `patience` epochs without held-out improvement (accuracy with labels, else agreement); the best epoch's weights are kept. */
   readonly earlyStopping?: { readonly patience: number };
   readonly seed?: number;
@@ -93,6 +100,8 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
   const alpha = options.alpha ?? DEFAULTS.alpha;
   const momentum = options.momentum ?? DEFAULTS.momentum;
   const weightDecay = options.weightDecay ?? DEFAULTS.weightDecay;
+  const optimizer = options.optimizer ?? 'sgd';
+  if (optimizer !== 'sgd' && optimizer !== 'adam') throw invalid(`optimizer must be sgd or adam; got ${String(optimizer)}`);
   const schedule = options.learningRate ?? { kind: 'cosine', initial: 0.01 };
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw invalid(`epochs must be a positive integer; got ${epochs}`);
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw invalid(`batchSize must be a positive integer; got ${batchSize}`);
@@ -133,7 +142,7 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
 
   const probeCount = Math.min(2, train.count);
   const probe = { [inputName]: new ort.Tensor('float32', train.x.slice(0, probeCount * sampleSize(train)), [probeCount, ...train.sampleShape]) };
-  const tg = await buildTrainingGraph(student, { temperature, alpha, momentum, weightDecay, labels: train.labels !== null }, probe);
+  const tg = await buildTrainingGraph(student, { temperature, alpha, momentum, weightDecay, optimizer, labels: train.labels !== null }, probe);
   if (trainTeacher.classes !== tg.classes) throw new CompressError('dataset/mismatch', 'train', `teacher has ${trainTeacher.classes} classes, student ${tg.classes}`);
   const [trainSession, evalSession] = await Promise.all([
     ort.InferenceSession.create(encodeModelProto(tg.model), sessionOptions),
@@ -152,6 +161,10 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
 
   const stepsPerEpoch = Math.ceil(train.count / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
+  const lrAt = (s: number): number => {
+    const lr = learningRate(schedule, s, totalSteps, stepsPerEpoch);
+    return optimizer === 'adam' ? adamLearningRate(lr, momentum, s + 1) : lr;
+  };
   const random = mulberry32(options.seed ?? 1);
   const perSample = sampleSize(train);
   let step = 0;
@@ -179,7 +192,7 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
           ...state,
           [inputName]: new ort.Tensor('float32', x, [rows.length, ...train.sampleShape]),
           [tg.inputs.teacherLogits]: new ort.Tensor('float32', t, [rows.length, classes]),
-          [tg.inputs.learningRate]: new ort.Tensor('float32', Float32Array.of(learningRate(schedule, step, totalSteps, stepsPerEpoch)), []),
+          [tg.inputs.learningRate]: new ort.Tensor('float32', Float32Array.of(lrAt(step)), []),
         };
         if (y && tg.inputs.labels) feeds[tg.inputs.labels] = new ort.Tensor('int64', y, [rows.length]);
         const out = await trainSession.run(feeds);
@@ -187,6 +200,7 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
         for (const p of tg.params) {
           next[p.name] = out[p.updatedOutput]!;
           next[p.momentumInput] = out[p.updatedMomentumOutput]!;
+          if (p.secondMomentInput) next[p.secondMomentInput] = out[p.updatedSecondMomentOutput!]!;
         }
         state = next;
         const loss = (out[tg.outputs.loss]!.data as Float32Array)[0]!;
@@ -236,7 +250,7 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
         teacher: { heldOutAccuracy: teacherHeld.accuracy },
         heldOut: { before, after: { accuracy: best.accuracy, agreement: best.agreement, divergence: best.divergence } },
         history,
-        options: { batchSize, temperature, alpha, momentum, weightDecay, learningRate: schedule },
+        options: { batchSize, temperature, alpha, momentum, weightDecay, optimizer, learningRate: schedule },
       },
     },
   };

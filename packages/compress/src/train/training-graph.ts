@@ -25,7 +25,23 @@ export interface TrainableParam {
   readonly momentumInput: string;
   readonly updatedOutput: string;
   readonly updatedMomentumOutput: string;
+  /** Adam's second-moment state (absent for SGD). */
+  readonly secondMomentInput?: string;
+  readonly updatedSecondMomentOutput?: string;
   readonly decayed: boolean;
+}
+
+/**
+ * `sgd`: SGD with momentum. `adam`: Adam (β1 = `momentum`, β2 = 0.999, ε = 1e-8); its bias correction is folded
+ * into the learning-rate input (lr·√(1 − β2^t)/(1 − β1^t), see `adamLearningRate`), so the graph needs no step count.
+ */
+export type Optimizer = 'sgd' | 'adam';
+
+export const ADAM_BETA2 = 0.999;
+
+/** The learning rate to feed an Adam training graph at 1-based step `t`. */
+export function adamLearningRate(lr: number, beta1: number, t: number): number {
+  return (lr * Math.sqrt(1 - ADAM_BETA2 ** t)) / (1 - beta1 ** t);
 }
 
 export interface DistillLossOptions {
@@ -34,6 +50,8 @@ export interface DistillLossOptions {
   readonly alpha: number;
   readonly momentum: number;
   readonly weightDecay: number;
+  /** @defaultValue 'sgd' */
+  readonly optimizer?: Optimizer;
   /** Whether the graph takes ground-truth labels (adds the cross-entropy term). */
   readonly labels: boolean;
 }
@@ -74,7 +92,7 @@ export function logitsModel(model: onnx.IModelProto): { model: onnx.ModelProto; 
 /**
  * Compiles one distillation training step into ONNX: student forward, loss
  * α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(s, labels) (batch mean), reverse-mode gradients of
- * every trainable initializer, and SGD with momentum and weight decay (decay on weights of rank ≥ 2):
+ * every trainable initializer, and SGD with momentum (or Adam, `optimizer`) and weight decay (on weights of rank ≥ 2):
  * v ← μ·v + g + λ·w, w ← w − lr·v. The learning rate is a scalar input, so schedules need no recompile.
  */
 export async function buildTrainingGraph(student: onnx.IModelProto, options: DistillLossOptions, probeFeeds: Record<string, ort.Tensor>): Promise<TrainingGraph> {
@@ -163,23 +181,35 @@ export async function buildTrainingGraph(student: onnx.IModelProto, options: Dis
     const momentumInput = u.name(`momentum/${name}`);
     const decayed = v.dims.length >= 2 && options.weightDecay > 0;
     const grad = decayed ? u.op('Add', [gradients.get(name)!, u.mul(name, u.float(options.weightDecay))]) : gradients.get(name)!;
-    const velocity = u.op('Add', [u.mul(momentumInput, u.float(options.momentum)), grad]);
-    const updated = u.op('Sub', [name, u.mul(velocity, learningRate)]);
     const updatedOutput = u.name(`updated/${name}`);
     const updatedMomentumOutput = u.name(`updated_momentum/${name}`);
-    u.nodes.push(
-      onnx.NodeProto.create({ opType: 'Identity', input: [updated], output: [updatedOutput], name: u.name('out') }),
-      onnx.NodeProto.create({ opType: 'Identity', input: [velocity], output: [updatedMomentumOutput], name: u.name('out') }),
-    );
+    const identity = (input: string, output: string) => u.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [input], output: [output], name: u.name('out') }));
     g.input!.push(floatOutput(momentumInput, v.dims));
-    params.push({ name, dims: v.dims, momentumInput, updatedOutput, updatedMomentumOutput, decayed });
+    if (options.optimizer === 'adam') {
+      // m ← β1·m + (1 − β1)·g; s ← β2·s + (1 − β2)·g²; w ← w − lr_t·m / (√s + ε).
+      const secondMomentInput = u.name(`second_moment/${name}`);
+      const updatedSecondMomentOutput = u.name(`updated_second_moment/${name}`);
+      const m = u.op('Add', [u.mul(momentumInput, u.float(options.momentum)), u.mul(grad, u.float(1 - options.momentum))]);
+      const sq = u.op('Add', [u.mul(secondMomentInput, u.float(ADAM_BETA2)), u.mul(u.mul(grad, grad), u.float(1 - ADAM_BETA2))]);
+      const step = u.op('Div', [m, u.op('Add', [u.op('Sqrt', [sq]), u.float(1e-8)])]);
+      identity(u.op('Sub', [name, u.mul(step, learningRate)]), updatedOutput);
+      identity(m, updatedMomentumOutput);
+      identity(sq, updatedSecondMomentOutput);
+      g.input!.push(floatOutput(secondMomentInput, v.dims));
+      params.push({ name, dims: v.dims, momentumInput, updatedOutput, updatedMomentumOutput, secondMomentInput, updatedSecondMomentOutput, decayed });
+    } else {
+      const velocity = u.op('Add', [u.mul(momentumInput, u.float(options.momentum)), grad]);
+      identity(u.op('Sub', [name, u.mul(velocity, learningRate)]), updatedOutput);
+      identity(velocity, updatedMomentumOutput);
+      params.push({ name, dims: v.dims, momentumInput, updatedOutput, updatedMomentumOutput, decayed });
+    }
   }
   g.node = [...(g.node ?? []), ...u.nodes];
   g.initializer = [...(g.initializer ?? []), ...u.initializers];
   g.output = [
     onnx.ValueInfoProto.create({ name: lossOut, type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [] } } } }),
     floatOutput(logits),
-    ...params.flatMap((p) => [floatOutput(p.updatedOutput, p.dims), floatOutput(p.updatedMomentumOutput, p.dims)]),
+    ...params.flatMap((p) => [p.updatedOutput, p.updatedMomentumOutput, ...(p.updatedSecondMomentOutput ? [p.updatedSecondMomentOutput] : [])].map((o) => floatOutput(o, p.dims))),
   ];
   g.node = topologicalOrder(g);
 
@@ -196,6 +226,7 @@ export async function buildTrainingGraph(student: onnx.IModelProto, options: Dis
         const v = initialValues.get(p.name)!;
         feeds[p.name] = new ort.Tensor('float32', Float32Array.from(v.data), v.dims);
         feeds[p.momentumInput] = new ort.Tensor('float32', new Float32Array(v.data.length), v.dims);
+        if (p.secondMomentInput) feeds[p.secondMomentInput] = new ort.Tensor('float32', new Float32Array(v.data.length), v.dims);
       }
       return feeds;
     },
