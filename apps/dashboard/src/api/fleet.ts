@@ -83,10 +83,11 @@ export function useUnassignDevice(id: string) {
   return useDeviceMutation(id, () => apiFetch<undefined>(`/api/devices/${enc(id)}/assignment`, { method: 'DELETE' }));
 }
 
-export function useEnrollmentTokens() {
+export function useEnrollmentTokens(params: { limit: number; offset: number }) {
   return useQuery({
-    queryKey: queryKeys.enrollmentTokens,
-    queryFn: ({ signal }) => apiFetch<Page<EnrollmentTokenDto>>('/api/enrollment-tokens', { query: { limit: 100 }, signal }),
+    queryKey: [...queryKeys.enrollmentTokens, params],
+    queryFn: ({ signal }) => apiFetch<Page<EnrollmentTokenDto>>('/api/enrollment-tokens', { query: params, signal }),
+    placeholderData: keepPreviousData,
     // Uses count up as devices enroll.
     refetchInterval: config.fleetPollMs,
   });

@@ -5,8 +5,10 @@ import { useCreateEnrollmentToken, useEnrollmentTokens, useRevokeEnrollmentToken
 import { type TokenFormInput, validateTokenForm } from '../lib/devices';
 import { formatDate } from '../lib/format';
 import type { FieldErrors } from '../lib/validation';
+import { config } from '../config/index';
 import { ConfirmDialog } from './confirm-dialog';
 import { CopyButton } from './copy-button';
+import { Pagination } from './pagination';
 import { Badge, Empty, ErrorBox, Loading } from './status';
 import { RelativeTime } from './time';
 
@@ -20,8 +22,9 @@ function tokenState(t: EnrollmentTokenDto, now = Date.now()): { label: string; t
 const EMPTY: TokenFormInput = { name: '', group: '', tags: '', expiresInH: '', maxUses: '' };
 
 /** Create (the token is shown once), list and revoke enrollment tokens. */
-export function EnrollmentTokensPanel() {
-  const tokens = useEnrollmentTokens();
+export function EnrollmentTokensPanel({ pageSize = config.pageSize }: { pageSize?: number }) {
+  const [offset, setOffset] = useState(0);
+  const tokens = useEnrollmentTokens({ limit: pageSize, offset });
   const create = useCreateEnrollmentToken();
   const revoke = useRevokeEnrollmentToken();
   const [input, setInput] = useState<TokenFormInput>(EMPTY);
@@ -62,7 +65,10 @@ export function EnrollmentTokensPanel() {
             </button>
           </div>
           <p className="muted small">
-            On the device: <code>edgefleet-agent enroll --server {window.location.origin} --token {created.token}</code>
+            On the device:{' '}
+            <code>
+              edgefleet-agent enroll --server {window.location.origin} --token {created.token}
+            </code>
           </p>
         </div>
       )}
@@ -84,12 +90,24 @@ export function EnrollmentTokensPanel() {
         </label>
         <label>
           Expires in (hours)
-          <input value={input.expiresInH} onChange={set('expiresInH')} inputMode="decimal" placeholder="never" aria-invalid={!!errors.expiresInH} />
+          <input
+            value={input.expiresInH}
+            onChange={set('expiresInH')}
+            inputMode="decimal"
+            placeholder="never"
+            aria-invalid={!!errors.expiresInH}
+          />
           {errors.expiresInH && <span className="field-error">{errors.expiresInH}</span>}
         </label>
         <label>
           Max uses
-          <input value={input.maxUses} onChange={set('maxUses')} inputMode="numeric" placeholder="unlimited" aria-invalid={!!errors.maxUses} />
+          <input
+            value={input.maxUses}
+            onChange={set('maxUses')}
+            inputMode="numeric"
+            placeholder="unlimited"
+            aria-invalid={!!errors.maxUses}
+          />
           {errors.maxUses && <span className="field-error">{errors.maxUses}</span>}
         </label>
         {create.isError && (
@@ -112,52 +130,61 @@ export function EnrollmentTokensPanel() {
       ) : tokens.data.items.length === 0 ? (
         <Empty>No enrollment tokens yet.</Empty>
       ) : (
-        <div className="table-wrap">
-          <table aria-label="enrollment token list">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Group</th>
-                <th>Tags</th>
-                <th>Uses</th>
-                <th>Expires</th>
-                <th>State</th>
-                <th>Created</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.items.map((t) => {
-                const state = tokenState(t);
-                return (
-                  <tr key={t.id} data-testid={`token-${t.name}`}>
-                    <td>{t.name}</td>
-                    <td>{t.group}</td>
-                    <td>{t.tags.join(', ') || '–'}</td>
-                    <td>
-                      {t.uses}
-                      {t.maxUses !== null ? ` / ${t.maxUses}` : ''}
-                    </td>
-                    <td>{t.expiresAt ? formatDate(t.expiresAt) : 'never'}</td>
-                    <td>
-                      <Badge tone={state.tone}>{state.label}</Badge>
-                    </td>
-                    <td>
-                      <RelativeTime iso={t.createdAt} />
-                    </td>
-                    <td>
-                      {!t.revokedAt && (
-                        <button type="button" className="link-button" onClick={() => setRevoking(t)}>
-                          Revoke
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <>
+          <div className="table-wrap">
+            <table aria-label="enrollment token list">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Group</th>
+                  <th>Tags</th>
+                  <th>Uses</th>
+                  <th>Expires</th>
+                  <th>State</th>
+                  <th>Created</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {tokens.data.items.map((t) => {
+                  const state = tokenState(t);
+                  return (
+                    <tr key={t.id} data-testid={`token-${t.name}`}>
+                      <td>{t.name}</td>
+                      <td>{t.group}</td>
+                      <td>{t.tags.join(', ') || '–'}</td>
+                      <td>
+                        {t.uses}
+                        {t.maxUses !== null ? ` / ${t.maxUses}` : ''}
+                      </td>
+                      <td>{t.expiresAt ? formatDate(t.expiresAt) : 'never'}</td>
+                      <td>
+                        <Badge tone={state.tone}>{state.label}</Badge>
+                      </td>
+                      <td>
+                        <RelativeTime iso={t.createdAt} />
+                      </td>
+                      <td>
+                        {!t.revokedAt && (
+                          <button type="button" className="link-button" onClick={() => setRevoking(t)}>
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          <Pagination
+            offset={tokens.data.offset}
+            limit={pageSize}
+            count={tokens.data.items.length}
+            total={tokens.data.total}
+            onOffset={setOffset}
+          />
+        </>
       )}
       {revoking && (
         <ConfirmDialog
