@@ -299,7 +299,11 @@ export class InferenceServer {
       const first = Object.values(out)[0];
       const predictionId = randomUUID();
       this.remember(predictionId, { versionId: slot.model.versionId, predicted: first ? argmax(first.data) : -1 });
-      this.opts.onServed?.(slot.model, feeds, out);
+      try {
+        this.opts.onServed?.(slot.model, feeds, out);
+      } catch {
+        // a hook (shadow evaluation) must never fail the request it observes
+      }
       return { predictionId, modelVersion: { versionId: slot.model.versionId, variantId: slot.model.variantId, sha256: slot.model.sha256 }, outputs };
     } finally {
       this.opts.onInference?.(slot.model.versionId, performance.now() - started, ok);
