@@ -91,6 +91,12 @@ describe('dashboard: a live canary rollout and its rollback in a real browser', 
     await expect.poll(() => page.getByTestId('state-rolled_back').innerText(), { timeout: 15_000 }).toMatch(/rolled back\s*4/);
     expect(await devicesOnVersion(world.v1)).toBe(true);
     await page.screenshot({ path: `${SCREENSHOTS}/rollout-rolled-back.png`, fullPage: true });
+    // A tablet in portrait: the navigation becomes a top bar, wide tables scroll inside their cards.
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.screenshot({ path: `${SCREENSHOTS}/rollout-tablet.png`, fullPage: true });
+    await page.goto(`${base}/devices`);
+    await page.getByRole('table', { name: 'devices' }).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}/devices-tablet.png`, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -109,7 +109,7 @@ export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number 
               <tbody>
                 {devices.data.items.map((d) => (
                   <tr key={d.id} data-testid={`device-${d.name}`}>
-                    <td>
+                    <td className="nowrap">
                       <Link to={`/devices/${d.id}`}>{d.name}</Link>
                     </td>
                     <td>{d.group}</td>
@@ -127,7 +127,7 @@ export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number 
                     <td>
                       <AssignmentCell device={d} models={modelMap} />
                     </td>
-                    <td>
+                    <td className="nowrap">
                       <RelativeTime iso={d.lastSeenAt} />
                     </td>
                   </tr>
