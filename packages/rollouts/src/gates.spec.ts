@@ -92,9 +92,13 @@ describe('healthGate', () => {
     expect(r.reason).toContain('2 device(s) failed v7');
     expect(r.reason).toContain('a: install/failed');
   });
-  it('passes at or under the limit, and is never inconclusive', () => {
+  it('passes at or under the limit', () => {
     expect(healthGate({ maxFailures: 1 }, { devices: 5, failures: 1, details: ['a'] }).verdict).toBe('pass');
     expect(healthGate({ maxFailures: 0 }, { devices: 0, failures: 0, details: [] }).verdict).toBe('pass');
+  });
+  it('is inconclusive while online devices have not reported running the candidate, unless something already failed', () => {
+    expect(healthGate({ maxFailures: 0 }, { devices: 5, failures: 0, details: [], awaiting: 2 }, 'v7')).toMatchObject({ verdict: 'inconclusive', reason: '2 of 5 device(s) have not reported running v7 yet' });
+    expect(healthGate({ maxFailures: 0 }, { devices: 5, failures: 1, details: ['a'], awaiting: 2 }).verdict).toBe('fail');
   });
 });
 

@@ -27,6 +27,12 @@ export interface ShadowStats {
 export interface HealthStats {
   devices: number;
   failures: number;
+  /**
+   * Devices switched to the candidate, online, that have not yet reported running it (nor failed): until they do,
+   * the health gate cannot pass. Offline devices are not waited for.
+   * @defaultValue 0
+   */
+  awaiting?: number;
   /** One line per failed device, e.g. `edge-7: install/failed`. */
   details: string[];
 }
@@ -119,12 +125,18 @@ export function accuracyGate(gate: NonNullable<RolloutGates['accuracy']>, candid
   return { ...common, verdict: 'pass', reason: `accuracy ${pct(observed!)} within ${pct(gate.maxDrop)} of baseline ${pct(base!)}` };
 }
 
-/** Devices that failed to verify, load or health-check the candidate: more than `maxFailures` fails. Never inconclusive. */
+/**
+ * Devices that failed to verify, load or health-check the candidate: more than `maxFailures` fails. Inconclusive
+ * while online devices have yet to report running it (a wave cannot pass on devices that have not installed it).
+ */
 export function healthGate(gate: RolloutGates['health'], health: HealthStats, candidateLabel = 'the candidate'): GateResult {
   const common = { gate: 'health' as const, observed: health.failures, baseline: null, threshold: gate.maxFailures, samples: health.devices };
   if (health.failures > gate.maxFailures) {
     const shown = health.details.slice(0, 5).join('; ') + (health.details.length > 5 ? `; … ${health.details.length - 5} more` : '');
     return { ...common, verdict: 'fail', reason: `${health.failures} device(s) failed ${candidateLabel} (at most ${gate.maxFailures} allowed): ${shown}` };
+  }
+  if ((health.awaiting ?? 0) > 0) {
+    return { ...common, verdict: 'inconclusive', reason: `${health.awaiting} of ${health.devices} device(s) have not reported running ${candidateLabel} yet` };
   }
   return { ...common, verdict: 'pass', reason: `${health.failures} of ${health.devices} device(s) failed (at most ${gate.maxFailures} allowed)` };
 }

@@ -6,6 +6,9 @@ import type { DeviceTransition, Tx } from './store.js';
 /** How far back before a wave started the replaced version's figures are taken from. */
 export const BASELINE_WINDOW_MS = 60 * 60 * 1000;
 
+/** A device heard from within this is online: the health gate waits for it to report running the candidate. */
+export const ONLINE_WITHIN_MS = 2 * 60 * 1000;
+
 interface WaveRef {
   rolloutId: string;
   candidateVersionId: string;
@@ -115,7 +118,8 @@ interface FailedDevice {
 /**
  * Devices of the wave that failed the candidate: a heartbeat error naming the candidate (`error.versionId`)
  * reported after the wave started (failed to verify, load or health-check it, in shadow too), or health
- * `failing` while assigned the candidate. One query; also used every tick (fail fast).
+ * `failing` while assigned the candidate; and how many online devices have yet to report running it.
+ * Also used every tick (fail fast).
  */
 export async function healthStats(tx: Tx, w: WaveRef): Promise<HealthStats & { failed: FailedDevice[] }> {
   const failed = await tx.$queryRaw<FailedDevice[]>(Prisma.sql`
@@ -125,8 +129,13 @@ export async function healthStats(tx: Tx, w: WaveRef): Promise<HealthStats & { f
       (d.last_error->>'versionId' = ${w.candidateVersionId} AND (d.last_error->>'at') >= ${w.startedAt.toISOString()})
       OR (d.health = 'failing' AND rd.state IN ('assigned', 'running', 'failed') AND d.last_seen_at >= ${w.startedAt}))`);
   const devices = await tx.rolloutDevice.count({ where: { rolloutId: w.rolloutId, wave: w.wave, state: { not: 'skipped' } } });
+  const awaiting = await tx.$queryRaw<{ n: bigint }[]>(Prisma.sql`
+    SELECT count(*)::bigint AS n FROM rollout_devices rd JOIN devices d ON d.id = rd.device_id
+    WHERE rd.rollout_id = ${w.rolloutId}::uuid AND rd.wave = ${w.wave} AND rd.state = 'assigned' AND d.revoked_at IS NULL
+      AND d.last_seen_at >= ${new Date(Date.now() - ONLINE_WITHIN_MS)}`);
   return {
     devices,
+    awaiting: Number(awaiting[0]?.n ?? 0),
     failures: failed.length,
     details: failed.map((f) => `${f.name}: ${f.code ? `${f.code}${f.message ? ` (${f.message.slice(0, 120)})` : ''}` : `health ${f.health}`}`),
     failed,

@@ -42,7 +42,7 @@ export class DevicesController {
   }
 
   @Put('devices/:id/assignment')
-  @ApiOperation({ summary: 'Set the model version a device should run' })
+  @ApiOperation({ summary: 'Set the model version a device should run', description: 'A device of an active rollout (running, paused, rolling back) is refused with 409 `rollout/conflict` naming it.' })
   @ApiZodBody(AssignDeviceRequest)
   @ApiOkResponse({ schema: toOpenApiSchema(DeviceDto) })
   assign(@UuidParam('id', 'device') id: string, @ZodBody(AssignDeviceRequest) body: Parsed<typeof AssignDeviceRequest>) {
@@ -57,7 +57,10 @@ export class DevicesController {
 
   @Post('assignments')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Assign a version to devices by id, group and/or tags (all criteria must hold)' })
+  @ApiOperation({
+    summary: 'Assign a version to devices by id, group and/or tags (all criteria must hold)',
+    description: 'All or nothing: when any matching device belongs to an active rollout, 409 `rollout/conflict` names the rollouts.',
+  })
   @ApiZodBody(BulkAssignRequest)
   @ApiOkResponse({ schema: toOpenApiSchema(BulkAssignResult) })
   assignMany(@ZodBody(BulkAssignRequest) body: Parsed<typeof BulkAssignRequest>) {
