@@ -140,6 +140,12 @@ describe('dashboard: rollouts in a real browser', () => {
     expect(await all.first().getAttribute('data-testid')).toBe(`rollout-${olderActiveId}`);
     expect(await all.nth(1).innerText()).toMatch(/rolling back|rolled back/);
     await page.screenshot({ path: `${SCREENSHOTS}/rollouts.png`, fullPage: true });
+
+    // The version page lists its rollouts, active first, linked.
+    await page.goto(`${base}/models/${modelId}/versions/2`);
+    const links = page.getByRole('list', { name: 'rollouts of this version' }).getByRole('link');
+    await expect.poll(() => links.count()).toBe(2);
+    expect(await links.first().getAttribute('href')).toBe(`/rollouts/${olderActiveId}`);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ import {
   VERDICT_TONE,
 } from '../lib/rollouts';
 import { formatDurationS } from '../lib/time';
-import { RolloutStatusBadge } from './rollouts-page';
+import { RolloutStatusBadge } from '../components/rollout-status';
 
 const DEVICE_PAGE = 50;
 

@@ -4,16 +4,13 @@ import { Link } from 'react-router';
 import { useActiveRollouts, useRollouts, useRolloutLive } from '../api/rollouts';
 import { config } from '../config/index';
 import { Pagination } from '../components/pagination';
-import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { RolloutStatusBadge } from '../components/rollout-status';
+import { Empty, ErrorBox, Loading } from '../components/status';
 import { DeviceStateBar } from '../components/stacked-bar';
 import { RelativeTime } from '../components/time';
-import { describeStrategy, describeTarget, ROLLOUT_TONE, sortRollouts } from '../lib/rollouts';
+import { describeStrategy, describeTarget, sortRollouts } from '../lib/rollouts';
 
 const STATUSES: RolloutStatus[] = ['running', 'paused', 'rolling_back', 'completed', 'rolled_back', 'superseded'];
-
-export function RolloutStatusBadge({ status }: { status: RolloutStatus }) {
-  return <Badge tone={ROLLOUT_TONE[status]}>{status.replace('_', ' ')}</Badge>;
-}
 
 export function RolloutsPage({ pageSize = config.pageSize }: { pageSize?: number }) {
   const [status, setStatus] = useState<RolloutStatus | ''>('');

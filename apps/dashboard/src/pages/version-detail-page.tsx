@@ -8,7 +8,10 @@ import { PipelineProgress, RunStatus } from '../components/pipeline-progress';
 import { RerunForm } from '../components/rerun-form';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
 import { VariantsChart } from '../components/variants-chart';
-import { formatBytes, formatMs, formatPercent, formatRatio } from '../lib/format';
+import { useRollouts } from '../api/rollouts';
+import { formatBytes, formatDate, formatMs, formatPercent, formatRatio } from '../lib/format';
+import { describeStrategy, describeTarget, sortRollouts } from '../lib/rollouts';
+import { RolloutStatusBadge } from '../components/rollout-status';
 import { isRunActive } from '../lib/pipeline-events';
 import { groupVariantsByProfile, variantMetrics } from '../lib/variants';
 
@@ -87,6 +90,8 @@ export function VersionDetailPage() {
         <PipelineProgress run={currentRun} />
       )}
 
+      <VersionRollouts modelId={id} versionId={ver.id} />
+
       <h2>Variants</h2>
       {variants.isPending ? (
         <Loading what="variants" />
@@ -132,6 +137,32 @@ export function VersionDetailPage() {
         </>
       )}
     </section>
+  );
+}
+
+/** Rollouts of this version (the API lists them per model), newest first, active ones first. */
+function VersionRollouts({ modelId, versionId }: { modelId: string; versionId: string }) {
+  const rollouts = useRollouts({ modelId, limit: 50, offset: 0 });
+  const mine = sortRollouts((rollouts.data?.items ?? []).filter((r) => r.version.id === versionId));
+  if (rollouts.isPending || (rollouts.isSuccess && mine.length === 0)) return null;
+  return (
+    <>
+      <h2>Rollouts</h2>
+      {rollouts.isError ? (
+        <ErrorBox error={rollouts.error} retry={() => void rollouts.refetch()} />
+      ) : (
+        <ul className="rollout-links" aria-label="rollouts of this version">
+          {mine.map((r) => (
+            <li key={r.id}>
+              <RolloutStatusBadge status={r.status} /> <Link to={`/rollouts/${r.id}`}>{describeTarget(r.target)}</Link>{' '}
+              <span className="muted small">
+                {describeStrategy(r.strategy)} · started {formatDate(r.createdAt)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }
 
