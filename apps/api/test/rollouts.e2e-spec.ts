@@ -114,6 +114,15 @@ describe('rollouts API', () => {
     });
   });
 
+  it('documents the rollout and shadow endpoints in OpenAPI', async () => {
+    const doc = (await sut.http.get('/api/docs/openapi.json').expect(200)).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/rollouts', '/api/rollouts/{id}', '/api/rollouts/{id}/devices', '/api/rollouts/{id}/events', '/api/rollouts/{id}/rollback', '/api/device/shadow', '/api/device/shadow/artifacts/{variantId}']),
+    );
+    expect(doc.paths['/api/rollouts'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['modelId', 'version', 'target']));
+    expect(doc.paths['/api/rollouts'].post.responses['409']).toBeDefined();
+  });
+
   describe('list, get, devices, events', () => {
     it('lists newest first with status and model filters; unknown ids are 404', async () => {
       const w = await createWorld(sut, 2, 'listing');
