@@ -43,5 +43,24 @@ describe('distill', () => {
     const teacher = await readModelFile(MODELS.lenet);
     await expect(distill(teacher, { data: NPZ.mnistCalib, epochs: 0 })).rejects.toMatchObject({ code: 'train/invalid_options' });
     await expect(distill(teacher, { data: NPZ.mnistCalib, alpha: 2 })).rejects.toMatchObject({ code: 'train/invalid_options' });
+    await expect(distill(teacher, { data: NPZ.mnistCalib, augment: { shift: -1 } })).rejects.toMatchObject({ code: 'train/invalid_options' });
+    await expect(distill(teacher, { data: NPZ.mnistCalib, optimizer: 'lbfgs' as 'sgd' })).rejects.toMatchObject({ code: 'train/invalid_options' });
+  });
+
+  it('augments image batches (shifted digits scored by the teacher) and still learns', async () => {
+    const teacher = await readModelFile(MODELS.lenet);
+    const { report } = await distill(teacher, {
+      student: { name: 'mlp' },
+      data: NPZ.mnistCalib,
+      heldOut: { count: 200 },
+      epochs: 2,
+      batchSize: 32,
+      learningRate: { kind: 'cosine', initial: 0.05 },
+      augment: { shift: 2 },
+      threads: 2,
+    });
+    const heldOut = report.details['heldOut'] as { before: { accuracy: number }; after: { accuracy: number } };
+    expect(report.details['options']).toMatchObject({ augment: { shift: 2 } });
+    expect(heldOut.after.accuracy - heldOut.before.accuracy).toBeGreaterThan(0.4);
   });
 });

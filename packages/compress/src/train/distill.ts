@@ -65,6 +65,13 @@ export interface DistillOptions {
   readonly optimizer?: Optimizer;
   /** Stop after `patience` epochs without held-out improvement (accuracy with labels, else agreement); the best epoch's weights are kept. */
   readonly earlyStopping?: { readonly patience: number };
+  /**
+   * Augment image batches (NCHW samples) on the fly: a horizontal flip with probability ½ and/or a random shift of up
+   * to `shift` pixels each way (edges repeated). The teacher then scores every augmented batch (one extra teacher
+   * run per step) instead of using cached outputs — a way to stretch a small dataset, since distillation needs
+   * no labels for the new images. Labels are kept, so use it with labels only where they survive a flip.
+   */
+  readonly augment?: { readonly hflip?: boolean; readonly shift?: number };
   readonly seed?: number;
   readonly threads?: number;
   readonly onProgress?: (progress: DistillProgress) => void;
@@ -110,6 +117,8 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
   if (!(momentum >= 0 && momentum < 1)) throw invalid(`momentum must be in [0, 1); got ${momentum}`);
   if (!(weightDecay >= 0)) throw invalid(`weightDecay must be ≥ 0; got ${weightDecay}`);
   if (!(schedule.initial > 0)) throw invalid(`learning rate must be > 0; got ${schedule.initial}`);
+  const shift = options.augment?.shift ?? 0;
+  if (!(Number.isInteger(shift) && shift >= 0)) throw invalid(`augment.shift must be a non-negative integer; got ${shift}`);
   const threads = options.threads ?? availableParallelism();
 
   const notes: string[] = [];
@@ -136,9 +145,14 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
 
   const sessionOptions: ort.InferenceSession.SessionOptions = { logSeverityLevel: 3, intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
   const teacherSession = await ort.InferenceSession.create(encodeModelProto(teacherLogitsModel.model), sessionOptions);
+  const augment = options.augment && (options.augment.hflip || (options.augment.shift ?? 0) > 0) ? options.augment : undefined;
+  if (augment && train.sampleShape.length !== 3) {
+    await teacherSession.release();
+    throw invalid(`augment applies to image samples [channels, height, width]; "${inputName}" samples are [${train.sampleShape.join(', ')}]`);
+  }
   const trainTeacher = await runLogits(teacherSession, inputName, train, 256);
   const heldTeacher = await runLogits(teacherSession, inputName, held, 256);
-  await teacherSession.release();
+  if (!augment) await teacherSession.release();
 
   const probeCount = Math.min(2, train.count);
   const probe = { [inputName]: new ort.Tensor('float32', train.x.slice(0, probeCount * sampleSize(train)), [probeCount, ...train.sampleShape]) };
@@ -188,6 +202,10 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
           t.set(trainTeacher.values.subarray(r * classes, (r + 1) * classes), i * classes);
           if (y) y[i] = train.labels![r]!;
         });
+        if (augment) {
+          augmentImages(x, rows.length, train.sampleShape as [number, number, number], augment, random);
+          t.set((await teacherSession.run({ [inputName]: new ort.Tensor('float32', x, [rows.length, ...train.sampleShape]) }))[teacherSession.outputNames[0]!]!.data as Float32Array);
+        }
         const feeds: Record<string, ort.Tensor> = {
           ...state,
           [inputName]: new ort.Tensor('float32', x, [rows.length, ...train.sampleShape]),
@@ -225,7 +243,7 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
     if (err instanceof CompressError) throw err;
     throw new CompressError('train/invalid_options', 'train', `training step failed: ${describeCause(err)}`, { cause: err });
   } finally {
-    await Promise.all([trainSession.release(), evalSession.release()]);
+    await Promise.all([trainSession.release(), evalSession.release(), ...(augment ? [teacherSession.release()] : [])]);
   }
 
   const trained = writeWeights(cloneModelProto(student), best.weights);
@@ -250,7 +268,7 @@ export async function distill(teacher: onnx.ModelProto, options: DistillOptions)
         teacher: { heldOutAccuracy: teacherHeld.accuracy },
         heldOut: { before, after: { accuracy: best.accuracy, agreement: best.agreement, divergence: best.divergence } },
         history,
-        options: { batchSize, temperature, alpha, momentum, weightDecay, optimizer, learningRate: schedule },
+        options: { batchSize, temperature, alpha, momentum, weightDecay, optimizer, learningRate: schedule, augment: augment ?? null },
       },
     },
   };
@@ -301,6 +319,30 @@ function better(a: HeldOutScore, b: HeldOutScore): boolean {
 
 function snapshot(names: readonly string[], state: Record<string, ort.Tensor>): Map<string, Float32Array> {
   return new Map(names.map((n) => [n, Float32Array.from(state[n]!.data as Float32Array)]));
+}
+
+/** In place: per sample, a horizontal flip (p = ½) and a shift by up to `shift` pixels with edge pixels repeated. */
+function augmentImages(x: Float32Array, count: number, [channels, height, width]: [number, number, number], augment: { hflip?: boolean; shift?: number }, random: () => number): void {
+  const plane = height * width;
+  const copy = new Float32Array(plane);
+  const shift = augment.shift ?? 0;
+  for (let n = 0; n < count; n++) {
+    const flip = augment.hflip === true && random() < 0.5;
+    const dy = shift > 0 ? Math.floor(random() * (2 * shift + 1)) - shift : 0;
+    const dx = shift > 0 ? Math.floor(random() * (2 * shift + 1)) - shift : 0;
+    if (!flip && dx === 0 && dy === 0) continue;
+    for (let c = 0; c < channels; c++) {
+      const at = (n * channels + c) * plane;
+      copy.set(x.subarray(at, at + plane));
+      for (let h = 0; h < height; h++) {
+        const sh = Math.min(height - 1, Math.max(0, h - dy));
+        for (let w = 0; w < width; w++) {
+          const sw = Math.min(width - 1, Math.max(0, w - dx));
+          x[at + h * width + w] = copy[sh * width + (flip ? width - 1 - sw : sw)]!;
+        }
+      }
+    }
+  }
 }
 
 function permutation(n: number, random: () => number): Uint32Array {
