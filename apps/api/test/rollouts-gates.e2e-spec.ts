@@ -1,6 +1,17 @@
 import type { RolloutDto } from '@edgefleet/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Behaviour, createWorld, getRollout, rolloutDevices, rolloutEvents, SimDevice, SimFleet, startWorker, type World, type WorkerProcess } from './rollouts.fixtures.js';
+import {
+  type Behaviour,
+  createWorld,
+  getRollout,
+  rolloutDevices,
+  rolloutEvents,
+  SimDevice,
+  SimFleet,
+  startWorker,
+  type World,
+  type WorkerProcess,
+} from './rollouts.fixtures.js';
 import { createTestApp, type TestApp } from './test-app.js';
 
 /** Shadow agreement, field accuracy and inconclusive gates, with a real worker and simulated devices over HTTP. */
@@ -17,20 +28,29 @@ describe('rollout gates (worker + API + devices)', () => {
     await sut?.close();
   });
 
-  const fleetOf = (w: World, behaviour: (versionId: string) => Behaviour) => new SimFleet(w.devices.map((d) => new SimDevice(sut, d, behaviour)));
+  const fleetOf = (w: World, behaviour: (versionId: string) => Behaviour) =>
+    new SimFleet(w.devices.map((d) => new SimDevice(sut, d, behaviour)));
   const until = (fleet: SimFleet, id: string, statuses: string[]) =>
     fleet.runUntil(`rollout ${id} in ${statuses.join('|')}`, async () => {
       const r = await getRollout(sut, id);
       return statuses.includes(r.status) ? r : null;
     });
   const create = async (w: World, body: object): Promise<RolloutDto> =>
-    (await sut.http.post('/api/rollouts').send({ modelId: w.modelId, version: 2, target: { group: w.group }, ...body }).expect(201)).body;
+    (
+      await sut.http
+        .post('/api/rollouts')
+        .send({ modelId: w.modelId, version: 2, target: { group: w.group }, ...body })
+        .expect(201)
+    ).body;
 
   it('stops a version whose shadow agreement is 60 % before any device switches to it', async () => {
     const w = await createWorld(sut, 4, 'disagreeing');
     const fleet = fleetOf(w, (v) => ({ agreement: v === w.v2 ? 0.6 : 1 }));
     await fleet.step();
-    const r = await create(w, { strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 0 }, gates: { shadow: { sampleRate: 0.5, minSamples: 50, minAgreement: 0.9 } } });
+    const r = await create(w, {
+      strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 0 },
+      gates: { shadow: { sampleRate: 0.5, minSamples: 50, minAgreement: 0.9 } },
+    });
     const done = await until(fleet, r.id, ['rolled_back', 'completed', 'paused']);
     expect(done.status).toBe('rolled_back');
     expect(done.reason).toMatch(/^wave 1 of 2: shadow gate failed: shadow agreement 60% over \d+ samples is below 90%/);
@@ -47,14 +67,22 @@ describe('rollout gates (worker + API + devices)', () => {
     }
     const events = await rolloutEvents(sut, r.id, { kind: 'device' });
     expect(events.filter((e) => e.to === 'assigned')).toEqual([]);
-    expect(events.filter((e) => e.to === 'shadow').map((e) => e.deviceId).sort()).toEqual(wave0);
+    expect(
+      events
+        .filter((e) => e.to === 'shadow')
+        .map((e) => e.deviceId)
+        .sort(),
+    ).toEqual(wave0);
   });
 
   it('switches a wave once its shadow agreement passes, then promotes on telemetry', async () => {
     const w = await createWorld(sut, 2, 'agreeing');
     const fleet = fleetOf(w, (v) => ({ agreement: v === w.v2 ? 0.97 : 1 }));
     await fleet.step();
-    const r = await create(w, { strategy: { kind: 'all-at-once' }, gates: { shadow: { sampleRate: 0.25, minSamples: 50, minAgreement: 0.9 } } });
+    const r = await create(w, {
+      strategy: { kind: 'all-at-once' },
+      gates: { shadow: { sampleRate: 0.25, minSamples: 50, minAgreement: 0.9 } },
+    });
     const done = await until(fleet, r.id, ['completed', 'rolled_back', 'paused']);
     expect(done.status, done.reason ?? '').toBe('completed');
     const kinds = (await rolloutEvents(sut, r.id)).filter((e) => e.kind !== 'device').map((e) => e.kind);
@@ -63,9 +91,11 @@ describe('rollout gates (worker + API + devices)', () => {
     // the shadow verdict came before the switch
     expect(kinds.indexOf('wave.switched')).toBeGreaterThan(kinds.indexOf('wave.verdict'));
     expect(done.waves[0]!.verdict?.gates.map((g) => g.gate)).toEqual(['health', 'errorRate', 'latencyP95']);
-    const transitions = (await rolloutEvents(sut, r.id, { kind: 'device', deviceId: w.devices[0]!.deviceId })).map((e) => `${e.from}→${e.to}`);
+    const transitions = (await rolloutEvents(sut, r.id, { kind: 'device', deviceId: w.devices[0]!.deviceId })).map(
+      (e) => `${e.from}→${e.to}`,
+    );
     expect(transitions).toEqual(['pending→shadow', 'shadow→assigned', 'assigned→running']);
-    for (const d of fleet.devices) expect((await d.desired())).toMatchObject({ shadow: null, assignment: { version: { id: w.v2 } } });
+    for (const d of fleet.devices) expect(await d.desired()).toMatchObject({ shadow: null, assignment: { version: { id: w.v2 } } });
   });
 
   it('rolls back a version whose field accuracy drops by 10 points', async () => {
@@ -73,12 +103,20 @@ describe('rollout gates (worker + API + devices)', () => {
     const fleet = fleetOf(w, (v) => ({ accuracy: v === w.v2 ? 0.8 : 0.9 }));
     await fleet.step();
     await fleet.step();
-    const r = await create(w, { strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 1 }, gates: { accuracy: { maxDrop: 0.05, minLabelled: 60 } } });
+    const r = await create(w, {
+      strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 1 },
+      gates: { accuracy: { maxDrop: 0.05, minLabelled: 60 } },
+    });
     const done = await until(fleet, r.id, ['rolled_back', 'completed', 'paused']);
     expect(done.status).toBe('rolled_back');
     expect(done.reason).toMatch(/^wave 1 of 2: accuracy gate failed: accuracy 80% on \d+ labels is below 85% \(baseline 90%/);
     const wave0 = (await rolloutDevices(sut, r.id, { wave: 0 })).map((d) => d.deviceId).sort();
-    expect(fleet.devices.filter((d) => d.assignedEver.has(w.v2)).map((d) => d.id).sort()).toEqual(wave0);
+    expect(
+      fleet.devices
+        .filter((d) => d.assignedEver.has(w.v2))
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual(wave0);
     for (const d of fleet.devices) expect((await d.desired()).assignment?.version.id).toBe(w.v1);
   });
 
@@ -109,7 +147,8 @@ describe('rollout gates (worker + API + devices)', () => {
     expect(paused.waves[0]).toMatchObject({ phase: 'baking', verdict: { verdict: 'inconclusive' } });
     // paused: nothing advances (the devices keep the candidate they were given)
     for (const d of fleet.devices) expect((await d.desired()).assignment?.version.id).toBe(w.v2);
-    const resumed = (await sut.http.post(`/api/rollouts/${r.id}/resume`).send({ actor: 'ops', reason: 'labels are coming' }).expect(200)).body;
+    const resumed = (await sut.http.post(`/api/rollouts/${r.id}/resume`).send({ actor: 'ops', reason: 'labels are coming' }).expect(200))
+      .body;
     expect(resumed).toMatchObject({ status: 'running', reason: null });
     const again = await until(fleet, r.id, ['paused']);
     expect(again.status).toBe('paused');

@@ -10,10 +10,16 @@ import type { TestApp } from './test-app.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const WORKER = path.join(repoRoot, 'apps/worker/dist/main.worker.js');
+const API = path.join(repoRoot, 'apps/api/dist/main.api.js');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -68,6 +74,61 @@ export async function startWorker(sut: TestApp, env: Record<string, string> = {}
   return { proc, logs, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
 }
 
+export interface ApiProcess {
+  url: string;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+}
+
+/** A free loopback port (so a restarted API process can come back on the same one). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The built API (apps/api/dist) as a process of its own, on the test app's database, data directory, Redis and queue prefix. */
+export async function startApiProcess(sut: TestApp, port: number): Promise<ApiProcess> {
+  expect(existsSync(API), 'the API must be built first').toBe(true);
+  const proc = spawn(process.execPath, [API], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      DATABASE_URL: sut.config.databaseUrl,
+      REDIS_URL: sut.config.redisUrl,
+      DATA_DIR: sut.config.dataDir,
+      QUEUE_PREFIX: sut.config.queue.prefix,
+      AUTO_PIPELINES: 'false',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      DASHBOARD_DIR: path.join(sut.config.dataDir, 'no-dashboard'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  proc.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  await Promise.race([
+    waitFor('api listening', async () => log.includes('edgefleet api listening'), 30_000),
+    exited.then(() => {
+      throw new Error(`api exited before listening:\n${log.slice(-3000)}`);
+    }),
+  ]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    kill: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 /** How a simulated device behaves on a version. */
 export interface Behaviour {
   /** Refuse to install it: report `install/failed` with its versionId in heartbeats. */
@@ -109,7 +170,11 @@ export class SimDevice {
   }
 
   desired() {
-    return this.sut.http.get('/api/device/desired').set('authorization', this.enrolled.auth).expect(200).then((r) => DesiredState.parse(r.body));
+    return this.sut.http
+      .get('/api/device/desired')
+      .set('authorization', this.enrolled.auth)
+      .expect(200)
+      .then((r) => DesiredState.parse(r.body));
   }
 
   /** Follows the desired state once, then heartbeats. */
@@ -120,7 +185,8 @@ export class SimDevice {
     if (state.shadow) this.shadowedEver.add(state.shadow.version.id);
     let error: { code: string; message: string; versionId: string } | null = null;
     if (a && a.version.id !== this.running?.versionId) {
-      if (this.behaviour(a.version.id).failInstall) error = { code: 'install/failed', message: 'model failed to load', versionId: a.version.id };
+      if (this.behaviour(a.version.id).failInstall)
+        error = { code: 'install/failed', message: 'model failed to load', versionId: a.version.id };
       else this.running = { v: 1, versionId: a.version.id, variantId: a.variant.id, sha256: a.sha256 };
     }
     if (!a) this.running = null;
@@ -141,11 +207,18 @@ export class SimDevice {
     await this.sut.http
       .post('/api/device/telemetry')
       .set('authorization', this.enrolled.auth)
-      .send({ buckets: [{ versionId, bucketStart: minute(), count: n, errors: b.errors ?? 0, histogram: histogram(n, b.latencyBucket ?? 3) }] })
+      .send({
+        buckets: [{ versionId, bucketStart: minute(), count: n, errors: b.errors ?? 0, histogram: histogram(n, b.latencyBucket ?? 3) }],
+      })
       .expect(202);
     if (b.accuracy !== undefined) {
       const right = Math.round(n * b.accuracy);
-      const items = Array.from({ length: n }, (_, i) => ({ versionId, predictionId: `${this.id}-${this.served + i}`, predicted: i < right ? 1 : 2, label: 1 }));
+      const items = Array.from({ length: n }, (_, i) => ({
+        versionId,
+        predictionId: `${this.id}-${this.served + i}`,
+        predicted: i < right ? 1 : 2,
+        label: 1,
+      }));
       await this.sut.http.post('/api/device/feedback').set('authorization', this.enrolled.auth).send({ items }).expect(202);
     }
     this.served += n;
@@ -156,7 +229,16 @@ export class SimDevice {
         .set('authorization', this.enrolled.auth)
         .send({
           items: [
-            { candidateVersionId: this.shadowOf, baseVersionId: versionId, bucketStart: minute(), samples: n, top1Agree: agree, cosineSum: agree * 0.99, candidateErrors: 0, candidateHistogram: histogram(n, 3) },
+            {
+              candidateVersionId: this.shadowOf,
+              baseVersionId: versionId,
+              bucketStart: minute(),
+              samples: n,
+              top1Agree: agree,
+              cosineSum: agree * 0.99,
+              candidateErrors: 0,
+              candidateHistogram: histogram(n, 3),
+            },
           ],
         })
         .expect(202);
@@ -169,18 +251,25 @@ export class SimFleet {
   constructor(readonly devices: SimDevice[]) {}
 
   async step(): Promise<void> {
-    await Promise.all(this.devices.map(async (d) => {
-      await d.sync();
-      await d.serve();
-    }));
+    await Promise.all(
+      this.devices.map(async (d) => {
+        await d.sync();
+        await d.serve();
+      }),
+    );
   }
 
   /** Steps every `everyMs` until `probe` returns something. */
   async runUntil<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 25_000, everyMs = 150): Promise<T> {
-    return waitFor(what, async () => {
-      await this.step();
-      return probe();
-    }, timeoutMs, everyMs);
+    return waitFor(
+      what,
+      async () => {
+        await this.step();
+        return probe();
+      },
+      timeoutMs,
+      everyMs,
+    );
   }
 }
 
@@ -198,7 +287,10 @@ export interface World {
  */
 export async function createWorld(sut: TestApp, n: number, name: string): Promise<World> {
   const version = await createVersion(sut, name);
-  const second = await sut.http.post(`/api/models/${version.modelId}/versions`).attach('file', await fs.readFile(LENET), 'model.onnx').expect(201);
+  const second = await sut.http
+    .post(`/api/models/${version.modelId}/versions`)
+    .attach('file', await fs.readFile(LENET), 'model.onnx')
+    .expect(201);
   await insertVariant(sut, version.versionId, 'arm64-cpu-int8');
   await insertVariant(sut, second.body.id, 'arm64-cpu-int8');
   const group = `${name}-fleet`;
@@ -209,19 +301,30 @@ export async function createWorld(sut: TestApp, n: number, name: string): Promis
   return { modelId: version.modelId, v1: version.versionId, v2: second.body.id, group, devices };
 }
 
-export const getRollout = async (sut: TestApp, id: string): Promise<RolloutDto> => (await sut.http.get(`/api/rollouts/${id}`).expect(200)).body;
+export const getRollout = async (sut: TestApp, id: string): Promise<RolloutDto> =>
+  (await sut.http.get(`/api/rollouts/${id}`).expect(200)).body;
 
 export async function rolloutEvents(sut: TestApp, id: string, query: Record<string, string> = {}) {
   const items: { kind: string; deviceId: string | null; from: string | null; to: string | null; reason: string | null; id: string }[] = [];
   for (let offset = 0; ; offset += 200) {
-    const page = (await sut.http.get(`/api/rollouts/${id}/events`).query({ ...query, limit: 200, offset }).expect(200)).body;
+    const page = (
+      await sut.http
+        .get(`/api/rollouts/${id}/events`)
+        .query({ ...query, limit: 200, offset })
+        .expect(200)
+    ).body;
     items.push(...page.items);
     if (items.length >= page.total || page.items.length === 0) return items;
   }
 }
 
 export async function rolloutDevices(sut: TestApp, id: string, query: Record<string, string | number> = {}) {
-  return (await sut.http.get(`/api/rollouts/${id}/devices`).query({ limit: 200, ...query }).expect(200)).body.items as {
+  return (
+    await sut.http
+      .get(`/api/rollouts/${id}/devices`)
+      .query({ limit: 200, ...query })
+      .expect(200)
+  ).body.items as {
     deviceId: string;
     wave: number | null;
     state: string;

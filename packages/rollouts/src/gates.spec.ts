@@ -59,7 +59,11 @@ describe('latencyGate', () => {
   });
   it('fails above it', () => {
     // 20–50 ms against 5–10 ms
-    expect(latencyGate(gate, requests(100, 0, 5), requests(100, 0, 3))).toMatchObject({ verdict: 'fail', observed: 48.5, threshold: 14.625 });
+    expect(latencyGate(gate, requests(100, 0, 5), requests(100, 0, 3))).toMatchObject({
+      verdict: 'fail',
+      observed: 48.5,
+      threshold: 14.625,
+    });
   });
   it('is inconclusive with too few requests', () => {
     expect(latencyGate(gate, requests(10, 0, 9), requests(100))).toMatchObject({ verdict: 'inconclusive' });
@@ -72,13 +76,24 @@ describe('latencyGate', () => {
 describe('accuracyGate', () => {
   const gate = { maxDrop: 0.05, minLabelled: 30 };
   it('passes within maxDrop of the baseline', () => {
-    expect(accuracyGate(gate, { labelled: 100, correct: 93 }, { labelled: 100, correct: 97 })).toMatchObject({ verdict: 'pass', observed: 0.93, threshold: 0.92 });
+    expect(accuracyGate(gate, { labelled: 100, correct: 93 }, { labelled: 100, correct: 97 })).toMatchObject({
+      verdict: 'pass',
+      observed: 0.93,
+      threshold: 0.92,
+    });
   });
   it('fails when accuracy drops by more (10 points)', () => {
-    expect(accuracyGate(gate, { labelled: 100, correct: 87 }, { labelled: 100, correct: 97 })).toMatchObject({ verdict: 'fail', observed: 0.87, baseline: 0.97 });
+    expect(accuracyGate(gate, { labelled: 100, correct: 87 }, { labelled: 100, correct: 97 })).toMatchObject({
+      verdict: 'fail',
+      observed: 0.87,
+      baseline: 0.97,
+    });
   });
   it('is inconclusive until enough labels arrive', () => {
-    expect(accuracyGate(gate, { labelled: 29, correct: 0 }, { labelled: 100, correct: 97 })).toMatchObject({ verdict: 'inconclusive', samples: 29 });
+    expect(accuracyGate(gate, { labelled: 29, correct: 0 }, { labelled: 100, correct: 97 })).toMatchObject({
+      verdict: 'inconclusive',
+      samples: 29,
+    });
   });
   it('passes without a baseline', () => {
     expect(accuracyGate(gate, { labelled: 40, correct: 20 }, null)).toMatchObject({ verdict: 'pass', baseline: null });
@@ -97,14 +112,23 @@ describe('healthGate', () => {
     expect(healthGate({ maxFailures: 0 }, { devices: 0, failures: 0, details: [] }).verdict).toBe('pass');
   });
   it('is inconclusive while online devices have not reported running the candidate, unless something already failed', () => {
-    expect(healthGate({ maxFailures: 0 }, { devices: 5, failures: 0, details: [], awaiting: 2 }, 'v7')).toMatchObject({ verdict: 'inconclusive', reason: '2 of 5 device(s) have not reported running v7 yet' });
+    expect(healthGate({ maxFailures: 0 }, { devices: 5, failures: 0, details: [], awaiting: 2 }, 'v7')).toMatchObject({
+      verdict: 'inconclusive',
+      reason: '2 of 5 device(s) have not reported running v7 yet',
+    });
     expect(healthGate({ maxFailures: 0 }, { devices: 5, failures: 1, details: ['a'], awaiting: 2 }).verdict).toBe('fail');
   });
 });
 
 describe('shadowGate', () => {
   const gate = { sampleRate: 0.25, minSamples: 50, minAgreement: 0.9 };
-  const shadow = (samples: number, agree: number, devices = 2) => ({ devices, samples, top1Agree: agree, cosineSum: samples * 0.9, candidateErrors: 0 });
+  const shadow = (samples: number, agree: number, devices = 2) => ({
+    devices,
+    samples,
+    top1Agree: agree,
+    cosineSum: samples * 0.9,
+    candidateErrors: 0,
+  });
   it('passes at or above minAgreement', () => {
     expect(shadowGate(gate, shadow(100, 90))).toMatchObject({ verdict: 'pass', observed: 0.9 });
   });
@@ -166,6 +190,8 @@ describe('failFast', () => {
   });
   it('skips the error rate when that gate is off', () => {
     const gates = RolloutGates.parse({ errorRate: null });
-    expect(failFast(gates, { candidate: requests(500, 500), baseline: null, health: { devices: 1, failures: 0, details: [] } })).toEqual([]);
+    expect(failFast(gates, { candidate: requests(500, 500), baseline: null, health: { devices: 1, failures: 0, details: [] } })).toEqual(
+      [],
+    );
   });
 });

@@ -78,23 +78,45 @@ const pct = (x: number) => `${round(x * 100, 2)}%`;
  * Error rate of the candidate against the replaced version's: fails above `baseline + maxIncrease`.
  * With no baseline the replaced version is taken as error-free, so `maxIncrease` becomes an absolute ceiling.
  */
-export function errorRateGate(gate: NonNullable<RolloutGates['errorRate']>, candidate: RequestStats, baseline: RequestStats | null): GateResult {
+export function errorRateGate(
+  gate: NonNullable<RolloutGates['errorRate']>,
+  candidate: RequestStats,
+  baseline: RequestStats | null,
+): GateResult {
   const base = baseline && baseline.count > 0 ? baseline.errors / baseline.count : null;
   const threshold = round((base ?? 0) + gate.maxIncrease, 6);
   const observed = candidate.count > 0 ? round(candidate.errors / candidate.count, 6) : null;
-  const common = { gate: 'errorRate' as const, observed, baseline: base === null ? null : round(base, 6), threshold, samples: candidate.count };
+  const common = {
+    gate: 'errorRate' as const,
+    observed,
+    baseline: base === null ? null : round(base, 6),
+    threshold,
+    samples: candidate.count,
+  };
   if (candidate.count < gate.minRequests) {
-    return { ...common, verdict: 'inconclusive', reason: `${candidate.count} of ${gate.minRequests} requests needed to judge the error rate` };
+    return {
+      ...common,
+      verdict: 'inconclusive',
+      reason: `${candidate.count} of ${gate.minRequests} requests needed to judge the error rate`,
+    };
   }
   const vs = base === null ? 'no baseline: absolute ceiling' : `baseline ${pct(base)}`;
   if (observed! > threshold) {
-    return { ...common, verdict: 'fail', reason: `error rate ${pct(observed!)} over ${candidate.count} requests exceeds ${pct(threshold)} (${vs})` };
+    return {
+      ...common,
+      verdict: 'fail',
+      reason: `error rate ${pct(observed!)} over ${candidate.count} requests exceeds ${pct(threshold)} (${vs})`,
+    };
   }
   return { ...common, verdict: 'pass', reason: `error rate ${pct(observed!)} within ${pct(threshold)} (${vs})` };
 }
 
 /** p95 latency of the candidate at most `maxRatio` × the replaced version's. Passes when there is no baseline to compare with. */
-export function latencyGate(gate: NonNullable<RolloutGates['latencyP95']>, candidate: RequestStats, baseline: RequestStats | null): GateResult {
+export function latencyGate(
+  gate: NonNullable<RolloutGates['latencyP95']>,
+  candidate: RequestStats,
+  baseline: RequestStats | null,
+): GateResult {
   const observed = histogramQuantile(0.95, candidate.histogram);
   const base = baseline ? histogramQuantile(0.95, baseline.histogram) : null;
   const threshold = base === null ? null : round(base * gate.maxRatio);
@@ -104,23 +126,39 @@ export function latencyGate(gate: NonNullable<RolloutGates['latencyP95']>, candi
   }
   if (threshold === null) return { ...common, verdict: 'pass', reason: `p95 ${observed ?? '?'} ms; no baseline latency to compare with` };
   if (observed !== null && observed > threshold) {
-    return { ...common, verdict: 'fail', reason: `p95 latency ${observed} ms exceeds ${threshold} ms (${gate.maxRatio} × baseline ${base} ms)` };
+    return {
+      ...common,
+      verdict: 'fail',
+      reason: `p95 latency ${observed} ms exceeds ${threshold} ms (${gate.maxRatio} × baseline ${base} ms)`,
+    };
   }
   return { ...common, verdict: 'pass', reason: `p95 latency ${observed} ms within ${threshold} ms` };
 }
 
 /** Field accuracy from feedback labels: may drop at most `maxDrop` below the replaced version's. Passes without a baseline. */
-export function accuracyGate(gate: NonNullable<RolloutGates['accuracy']>, candidate: AccuracyStats, baseline: AccuracyStats | null): GateResult {
+export function accuracyGate(
+  gate: NonNullable<RolloutGates['accuracy']>,
+  candidate: AccuracyStats,
+  baseline: AccuracyStats | null,
+): GateResult {
   const observed = candidate.labelled > 0 ? round(candidate.correct / candidate.labelled, 6) : null;
   const base = baseline && baseline.labelled > 0 ? round(baseline.correct / baseline.labelled, 6) : null;
   const threshold = base === null ? null : round(base - gate.maxDrop, 6);
   const common = { gate: 'accuracy' as const, observed, baseline: base, threshold, samples: candidate.labelled };
   if (candidate.labelled < gate.minLabelled) {
-    return { ...common, verdict: 'inconclusive', reason: `${candidate.labelled} of ${gate.minLabelled} labelled predictions needed to judge accuracy` };
+    return {
+      ...common,
+      verdict: 'inconclusive',
+      reason: `${candidate.labelled} of ${gate.minLabelled} labelled predictions needed to judge accuracy`,
+    };
   }
   if (threshold === null) return { ...common, verdict: 'pass', reason: `accuracy ${pct(observed!)}; no baseline accuracy to compare with` };
   if (observed! < threshold) {
-    return { ...common, verdict: 'fail', reason: `accuracy ${pct(observed!)} on ${candidate.labelled} labels is below ${pct(threshold)} (baseline ${pct(base!)} − ${pct(gate.maxDrop)})` };
+    return {
+      ...common,
+      verdict: 'fail',
+      reason: `accuracy ${pct(observed!)} on ${candidate.labelled} labels is below ${pct(threshold)} (baseline ${pct(base!)} − ${pct(gate.maxDrop)})`,
+    };
   }
   return { ...common, verdict: 'pass', reason: `accuracy ${pct(observed!)} within ${pct(gate.maxDrop)} of baseline ${pct(base!)}` };
 }
@@ -130,15 +168,33 @@ export function accuracyGate(gate: NonNullable<RolloutGates['accuracy']>, candid
  * while online devices have yet to report running it (a wave cannot pass on devices that have not installed it).
  */
 export function healthGate(gate: RolloutGates['health'], health: HealthStats, candidateLabel = 'the candidate'): GateResult {
-  const common = { gate: 'health' as const, observed: health.failures, baseline: null, threshold: gate.maxFailures, samples: health.devices };
+  const common = {
+    gate: 'health' as const,
+    observed: health.failures,
+    baseline: null,
+    threshold: gate.maxFailures,
+    samples: health.devices,
+  };
   if (health.failures > gate.maxFailures) {
     const shown = health.details.slice(0, 5).join('; ') + (health.details.length > 5 ? `; … ${health.details.length - 5} more` : '');
-    return { ...common, verdict: 'fail', reason: `${health.failures} device(s) failed ${candidateLabel} (at most ${gate.maxFailures} allowed): ${shown}` };
+    return {
+      ...common,
+      verdict: 'fail',
+      reason: `${health.failures} device(s) failed ${candidateLabel} (at most ${gate.maxFailures} allowed): ${shown}`,
+    };
   }
   if ((health.awaiting ?? 0) > 0) {
-    return { ...common, verdict: 'inconclusive', reason: `${health.awaiting} of ${health.devices} device(s) have not reported running ${candidateLabel} yet` };
+    return {
+      ...common,
+      verdict: 'inconclusive',
+      reason: `${health.awaiting} of ${health.devices} device(s) have not reported running ${candidateLabel} yet`,
+    };
   }
-  return { ...common, verdict: 'pass', reason: `${health.failures} of ${health.devices} device(s) failed (at most ${gate.maxFailures} allowed)` };
+  return {
+    ...common,
+    verdict: 'pass',
+    reason: `${health.failures} of ${health.devices} device(s) failed (at most ${gate.maxFailures} allowed)`,
+  };
 }
 
 /**
@@ -150,18 +206,34 @@ export function shadowGate(gate: NonNullable<RolloutGates['shadow']>, shadow: Sh
   const common = { gate: 'shadow' as const, observed, baseline: null, threshold: gate.minAgreement, samples: shadow.samples };
   if (shadow.devices === 0) return { ...common, verdict: 'pass', reason: 'no device of the wave serves a model to compare with' };
   if (shadow.samples < gate.minSamples) {
-    return { ...common, verdict: 'inconclusive', reason: `${shadow.samples} of ${gate.minSamples} shadow samples needed to judge agreement` };
+    return {
+      ...common,
+      verdict: 'inconclusive',
+      reason: `${shadow.samples} of ${gate.minSamples} shadow samples needed to judge agreement`,
+    };
   }
   const cosine = round(shadow.cosineSum / shadow.samples, 4);
   if (observed! < gate.minAgreement) {
-    return { ...common, verdict: 'fail', reason: `shadow agreement ${pct(observed!)} over ${shadow.samples} samples is below ${pct(gate.minAgreement)} (mean cosine ${cosine}, ${shadow.candidateErrors} candidate errors)` };
+    return {
+      ...common,
+      verdict: 'fail',
+      reason: `shadow agreement ${pct(observed!)} over ${shadow.samples} samples is below ${pct(gate.minAgreement)} (mean cosine ${cosine}, ${shadow.candidateErrors} candidate errors)`,
+    };
   }
-  return { ...common, verdict: 'pass', reason: `shadow agreement ${pct(observed!)} over ${shadow.samples} samples (mean cosine ${cosine})` };
+  return {
+    ...common,
+    verdict: 'pass',
+    reason: `shadow agreement ${pct(observed!)} over ${shadow.samples} samples (mean cosine ${cosine})`,
+  };
 }
 
 /** Any fail fails; else any inconclusive is inconclusive; else pass. */
 export function combine(results: readonly GateResult[], at: Date): WaveVerdict {
-  const verdict = results.some((r) => r.verdict === 'fail') ? 'fail' : results.some((r) => r.verdict === 'inconclusive') ? 'inconclusive' : 'pass';
+  const verdict = results.some((r) => r.verdict === 'fail')
+    ? 'fail'
+    : results.some((r) => r.verdict === 'inconclusive')
+      ? 'inconclusive'
+      : 'pass';
   return { verdict, gates: [...results], at: at.toISOString() };
 }
 
@@ -178,7 +250,11 @@ export function judgeWave(gates: RolloutGates, stats: WaveStats, at: Date, candi
  * The gates judged continuously, during shadow and bake alike, so a bad version stops within seconds: health
  * (any failure over the limit) and the error rate once enough requests arrived. Returns the failed ones only.
  */
-export function failFast(gates: RolloutGates, stats: Pick<WaveStats, 'candidate' | 'baseline' | 'health'>, candidateLabel?: string): GateResult[] {
+export function failFast(
+  gates: RolloutGates,
+  stats: Pick<WaveStats, 'candidate' | 'baseline' | 'health'>,
+  candidateLabel?: string,
+): GateResult[] {
   const out: GateResult[] = [];
   const health = healthGate(gates.health, stats.health, candidateLabel);
   if (health.verdict === 'fail') out.push(health);

@@ -38,4 +38,15 @@ export {
   operatorAction,
   activeRolloutsOf,
 } from './store.js';
-export { BASELINE_WINDOW_MS, ONLINE_WITHIN_MS, candidateRequests, baselineRequests, candidateAccuracy, baselineAccuracy, shadowStats, healthStats, waveStats, refreshRunning } from './stats.js';
+export {
+  BASELINE_WINDOW_MS,
+  ONLINE_WITHIN_MS,
+  candidateRequests,
+  baselineRequests,
+  candidateAccuracy,
+  baselineAccuracy,
+  shadowStats,
+  healthStats,
+  waveStats,
+  refreshRunning,
+} from './stats.js';

@@ -46,7 +46,11 @@ const waveDevices = (w: WaveRef, alias: string) =>
 
 /** The candidate's telemetry on the wave's devices since the wave started (from the start of that minute). */
 export function candidateRequests(tx: Tx, w: WaveRef): Promise<RequestStats> {
-  return requestStats(tx, Prisma.sql`telemetry_buckets t ${waveDevices(w, 't')}`, Prisma.sql`t.version_id = ${w.candidateVersionId}::uuid AND t.bucket >= ${minuteOf(w.startedAt)}`);
+  return requestStats(
+    tx,
+    Prisma.sql`telemetry_buckets t ${waveDevices(w, 't')}`,
+    Prisma.sql`t.version_id = ${w.candidateVersionId}::uuid AND t.bucket >= ${minuteOf(w.startedAt)}`,
+  );
 }
 
 /**
@@ -64,22 +68,38 @@ export async function baselineRequests(tx: Tx, w: WaveRef): Promise<RequestStats
   if (own.count > 0) return own;
   const versions = await previousVersions(tx, w);
   if (versions.length === 0) return null;
-  const fleet = await requestStats(tx, Prisma.sql`telemetry_buckets t`, Prisma.sql`t.version_id = ANY(${versions}::uuid[]) AND t.bucket >= ${since} AND t.bucket < ${w.startedAt}`);
+  const fleet = await requestStats(
+    tx,
+    Prisma.sql`telemetry_buckets t`,
+    Prisma.sql`t.version_id = ANY(${versions}::uuid[]) AND t.bucket >= ${since} AND t.bucket < ${w.startedAt}`,
+  );
   return fleet.count > 0 ? fleet : null;
 }
 
 export function candidateAccuracy(tx: Tx, w: WaveRef): Promise<AccuracyStats> {
-  return accuracyStats(tx, Prisma.sql`feedback f ${waveDevices(w, 'f')}`, Prisma.sql`f.version_id = ${w.candidateVersionId}::uuid AND f.at >= ${w.startedAt}`);
+  return accuracyStats(
+    tx,
+    Prisma.sql`feedback f ${waveDevices(w, 'f')}`,
+    Prisma.sql`f.version_id = ${w.candidateVersionId}::uuid AND f.at >= ${w.startedAt}`,
+  );
 }
 
 /** Feedback on the replaced versions: the wave devices' own over the hour before the wave, else the fleet's; null when none. */
 export async function baselineAccuracy(tx: Tx, w: WaveRef): Promise<AccuracyStats | null> {
   const since = new Date(w.startedAt.getTime() - BASELINE_WINDOW_MS);
-  const own = await accuracyStats(tx, Prisma.sql`feedback f ${waveDevices(w, 'f')}`, Prisma.sql`f.version_id = rd.previous_version_id AND f.at >= ${since} AND f.at < ${w.startedAt}`);
+  const own = await accuracyStats(
+    tx,
+    Prisma.sql`feedback f ${waveDevices(w, 'f')}`,
+    Prisma.sql`f.version_id = rd.previous_version_id AND f.at >= ${since} AND f.at < ${w.startedAt}`,
+  );
   if (own.labelled > 0) return own;
   const versions = await previousVersions(tx, w);
   if (versions.length === 0) return null;
-  const fleet = await accuracyStats(tx, Prisma.sql`feedback f`, Prisma.sql`f.version_id = ANY(${versions}::uuid[]) AND f.at >= ${since} AND f.at < ${w.startedAt}`);
+  const fleet = await accuracyStats(
+    tx,
+    Prisma.sql`feedback f`,
+    Prisma.sql`f.version_id = ANY(${versions}::uuid[]) AND f.at >= ${since} AND f.at < ${w.startedAt}`,
+  );
   return fleet.labelled > 0 ? fleet : null;
 }
 
@@ -97,13 +117,21 @@ async function previousVersions(tx: Tx, w: WaveRef): Promise<string[]> {
 
 /** Shadow comparisons of the candidate on the wave's devices since the wave started. */
 export async function shadowStats(tx: Tx, w: WaveRef): Promise<ShadowStats> {
-  const rows = await tx.$queryRaw<{ samples: bigint | null; agree: bigint | null; cosine: number | null; errors: bigint | null }[]>(Prisma.sql`
+  const rows = await tx.$queryRaw<
+    { samples: bigint | null; agree: bigint | null; cosine: number | null; errors: bigint | null }[]
+  >(Prisma.sql`
     SELECT sum(s.samples)::bigint AS samples, sum(s.top1_agree)::bigint AS agree, sum(s.cosine_sum)::float8 AS cosine, sum(s.candidate_errors)::bigint AS errors
     FROM shadow_buckets s ${waveDevices(w, 's')}
     WHERE s.candidate_version_id = ${w.candidateVersionId}::uuid AND s.bucket >= ${minuteOf(w.startedAt)}`);
   const devices = await tx.rolloutDevice.count({ where: { rolloutId: w.rolloutId, wave: w.wave, state: 'shadow' } });
   const r = rows[0];
-  return { devices, samples: Number(r?.samples ?? 0), top1Agree: Number(r?.agree ?? 0), cosineSum: Number(r?.cosine ?? 0), candidateErrors: Number(r?.errors ?? 0) };
+  return {
+    devices,
+    samples: Number(r?.samples ?? 0),
+    top1Agree: Number(r?.agree ?? 0),
+    cosineSum: Number(r?.cosine ?? 0),
+    candidateErrors: Number(r?.errors ?? 0),
+  };
 }
 
 interface FailedDevice {
@@ -137,7 +165,9 @@ export async function healthStats(tx: Tx, w: WaveRef): Promise<HealthStats & { f
     devices,
     awaiting: Number(awaiting[0]?.n ?? 0),
     failures: failed.length,
-    details: failed.map((f) => `${f.name}: ${f.code ? `${f.code}${f.message ? ` (${f.message.slice(0, 120)})` : ''}` : `health ${f.health}`}`),
+    details: failed.map(
+      (f) => `${f.name}: ${f.code ? `${f.code}${f.message ? ` (${f.message.slice(0, 120)})` : ''}` : `health ${f.health}`}`,
+    ),
     failed,
   };
 }

@@ -53,14 +53,35 @@ export interface DeviceTransition {
 export async function recordEvent(
   tx: Tx,
   rolloutId: string,
-  e: { kind: RolloutEventKind; actor: string; from?: string | null; to?: string | null; reason?: string | null; data?: Record<string, unknown> | null },
+  e: {
+    kind: RolloutEventKind;
+    actor: string;
+    from?: string | null;
+    to?: string | null;
+    reason?: string | null;
+    data?: Record<string, unknown> | null;
+  },
 ): Promise<void> {
   await tx.rolloutEvent.create({
-    data: { rolloutId, kind: e.kind, actor: e.actor, from: e.from ?? null, to: e.to ?? null, reason: e.reason ?? null, data: (e.data ?? undefined) as Prisma.InputJsonValue | undefined },
+    data: {
+      rolloutId,
+      kind: e.kind,
+      actor: e.actor,
+      from: e.from ?? null,
+      to: e.to ?? null,
+      reason: e.reason ?? null,
+      data: (e.data ?? undefined) as Prisma.InputJsonValue | undefined,
+    },
   });
 }
 
-export async function recordDeviceEvents(tx: Tx, rolloutId: string, actor: string, transitions: readonly DeviceTransition[], reason: string | null = null): Promise<void> {
+export async function recordDeviceEvents(
+  tx: Tx,
+  rolloutId: string,
+  actor: string,
+  transitions: readonly DeviceTransition[],
+  reason: string | null = null,
+): Promise<void> {
   if (transitions.length === 0) return;
   await tx.rolloutEvent.createMany({
     data: transitions.map((t) => ({ rolloutId, kind: 'device', actor, deviceId: t.deviceId, from: t.from, to: t.to, reason })),
@@ -68,8 +89,22 @@ export async function recordDeviceEvents(tx: Tx, rolloutId: string, actor: strin
 }
 
 /** A RolloutChangedEvent for the effects, from the rollout's state after the transition. */
-export function changed(effects: RolloutEffects, r: { id: string; status: string; currentWave: number }, kind: RolloutEventKind, reason: string | null, at = new Date()): void {
-  effects.changes.push({ v: 1, rolloutId: r.id, status: r.status as RolloutStatus, currentWave: r.currentWave, kind, reason, at: at.toISOString() });
+export function changed(
+  effects: RolloutEffects,
+  r: { id: string; status: string; currentWave: number },
+  kind: RolloutEventKind,
+  reason: string | null,
+  at = new Date(),
+): void {
+  effects.changes.push({
+    v: 1,
+    rolloutId: r.id,
+    status: r.status as RolloutStatus,
+    currentWave: r.currentWave,
+    kind,
+    reason,
+    at: at.toISOString(),
+  });
 }
 
 /**
@@ -110,7 +145,10 @@ export async function createRollout(db: PrismaClient, input: CreateRolloutInput)
     async (tx) => {
       // One creation at a time, so two overlapping rollouts cannot both pass the conflict check.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('edgefleet:rollout-create'))`;
-      const version = await tx.modelVersion.findFirst({ where: { id: input.versionId, model: { orgId: input.orgId } }, select: { id: true, number: true } });
+      const version = await tx.modelVersion.findFirst({
+        where: { id: input.versionId, model: { orgId: input.orgId } },
+        select: { id: true, number: true },
+      });
       if (!version) throw new RolloutError(ErrorCode.VersionNotFound, `version ${input.versionId} not found`);
       const where: Prisma.DeviceWhereInput = { orgId: input.orgId, revokedAt: null };
       const t = input.target;
@@ -122,34 +160,50 @@ export async function createRollout(db: PrismaClient, input: CreateRolloutInput)
         select: { id: true, name: true, profileId: true, profile: { select: { slug: true } }, assignment: { select: { versionId: true } } },
       });
       const recommended = new Set(
-        (await tx.variant.findMany({ where: { versionId: version.id, recommended: true }, select: { profileId: true } })).map((v) => v.profileId),
+        (await tx.variant.findMany({ where: { versionId: version.id, recommended: true }, select: { profileId: true } })).map(
+          (v) => v.profileId,
+        ),
       );
       const eligible: string[] = [];
       const skipped: { deviceId: string; reason: string }[] = [];
       for (const d of devices) {
         if (!d.profileId) skipped.push({ deviceId: d.id, reason: 'the device has no hardware profile' });
-        else if (!recommended.has(d.profileId)) skipped.push({ deviceId: d.id, reason: `no recommended variant of v${version.number} for profile ${d.profile?.slug ?? d.profileId}` });
+        else if (!recommended.has(d.profileId))
+          skipped.push({
+            deviceId: d.id,
+            reason: `no recommended variant of v${version.number} for profile ${d.profile?.slug ?? d.profileId}`,
+          });
         else if (d.assignment?.versionId === version.id) skipped.push({ deviceId: d.id, reason: `already assigned v${version.number}` });
         else eligible.push(d.id);
       }
       if (eligible.length === 0) {
         throw new RolloutError(
           ErrorCode.RolloutNoDevices,
-          devices.length === 0 ? 'the target matches no device' : `none of the ${devices.length} targeted device(s) can run v${version.number}`,
+          devices.length === 0
+            ? 'the target matches no device'
+            : `none of the ${devices.length} targeted device(s) can run v${version.number}`,
           { skipped: skipped.slice(0, 100) },
         );
       }
 
       const conflicts = await tx.rolloutDevice.findMany({
-        where: { deviceId: { in: eligible }, state: { not: 'skipped' }, rollout: { status: { in: [...ACTIVE_ROLLOUT_STATUSES] }, orgId: input.orgId } },
+        where: {
+          deviceId: { in: eligible },
+          state: { not: 'skipped' },
+          rollout: { status: { in: [...ACTIVE_ROLLOUT_STATUSES] }, orgId: input.orgId },
+        },
         select: { rolloutId: true },
         distinct: ['rolloutId'],
       });
       const conflicting = conflicts.map((c) => c.rolloutId);
       if (conflicting.length > 0 && !input.supersede) {
-        throw new RolloutError(ErrorCode.RolloutConflict, `target devices belong to active rollout(s) ${conflicting.join(', ')}; pass supersede: true to take them over`, {
-          rolloutIds: conflicting,
-        });
+        throw new RolloutError(
+          ErrorCode.RolloutConflict,
+          `target devices belong to active rollout(s) ${conflicting.join(', ')}; pass supersede: true to take them over`,
+          {
+            rolloutIds: conflicting,
+          },
+        );
       }
 
       const percents = wavePercents(input.strategy);
@@ -203,12 +257,18 @@ async function supersede(tx: Tx, rolloutId: string, byId: string, actor: string,
 
 /** Device ids of a rollout in the given states, optionally of one wave. */
 export async function devicesIn(tx: Tx, rolloutId: string, states: readonly RolloutDeviceState[], wave?: number): Promise<string[]> {
-  const rows = await tx.rolloutDevice.findMany({ where: { rolloutId, state: { in: [...states] }, ...(wave === undefined ? {} : { wave }) }, select: { deviceId: true } });
+  const rows = await tx.rolloutDevice.findMany({
+    where: { rolloutId, state: { in: [...states] }, ...(wave === undefined ? {} : { wave }) },
+    select: { deviceId: true },
+  });
   return rows.map((r) => r.deviceId);
 }
 
 async function statesOf(tx: Tx, rolloutId: string, deviceIds: readonly string[]): Promise<Map<string, string>> {
-  const rows = await tx.rolloutDevice.findMany({ where: { rolloutId, deviceId: { in: [...deviceIds] } }, select: { deviceId: true, state: true } });
+  const rows = await tx.rolloutDevice.findMany({
+    where: { rolloutId, deviceId: { in: [...deviceIds] } },
+    select: { deviceId: true, state: true },
+  });
   return new Map(rows.map((r) => [r.deviceId, r.state]));
 }
 
@@ -217,7 +277,13 @@ async function statesOf(tx: Tx, rolloutId: string, deviceIds: readonly string[])
  * remembering what they had (`previousVersionId`, also on the RolloutDevice) so a rollback can return them;
  * any shadow ends. State → `assigned`.
  */
-export async function switchDevices(tx: Tx, rollout: { id: string; versionId: string }, deviceIds: readonly string[], actor: string, effects: RolloutEffects): Promise<number> {
+export async function switchDevices(
+  tx: Tx,
+  rollout: { id: string; versionId: string },
+  deviceIds: readonly string[],
+  actor: string,
+  effects: RolloutEffects,
+): Promise<number> {
   if (deviceIds.length === 0) return 0;
   const ids = [...deviceIds];
   const before = await statesOf(tx, rollout.id, ids);
@@ -232,7 +298,12 @@ export async function switchDevices(tx: Tx, rollout: { id: string; versionId: st
     UPDATE rollout_devices rd SET state = 'assigned', previous_version_id = a.previous_version_id, updated_at = now()
     FROM device_assignments a
     WHERE rd.rollout_id = ${rollout.id}::uuid AND rd.device_id = ANY(${ids}::uuid[]) AND a.device_id = rd.device_id`);
-  await recordDeviceEvents(tx, rollout.id, actor, ids.map((deviceId) => ({ deviceId, from: before.get(deviceId) ?? null, to: 'assigned' })));
+  await recordDeviceEvents(
+    tx,
+    rollout.id,
+    actor,
+    ids.map((deviceId) => ({ deviceId, from: before.get(deviceId) ?? null, to: 'assigned' })),
+  );
   for (const id of ids) effects.deviceIds.add(id);
   return ids.length;
 }
@@ -241,7 +312,14 @@ export async function switchDevices(tx: Tx, rollout: { id: string; versionId: st
  * Asks devices to evaluate the candidate in shadow beside what they serve. Only devices that serve something
  * (have an assignment) can: the others stay `pending`. Returns the devices now in `shadow`.
  */
-export async function setShadow(tx: Tx, rollout: { id: string; versionId: string }, deviceIds: readonly string[], sampleRate: number, actor: string, effects: RolloutEffects): Promise<string[]> {
+export async function setShadow(
+  tx: Tx,
+  rollout: { id: string; versionId: string },
+  deviceIds: readonly string[],
+  sampleRate: number,
+  actor: string,
+  effects: RolloutEffects,
+): Promise<string[]> {
   if (deviceIds.length === 0) return [];
   const rows = await tx.$queryRaw<{ device_id: string }[]>(Prisma.sql`
     UPDATE device_assignments SET shadow_version_id = ${rollout.versionId}::uuid, shadow_sample_rate = ${sampleRate}, updated_at = now()
@@ -251,19 +329,39 @@ export async function setShadow(tx: Tx, rollout: { id: string; versionId: string
   if (ids.length === 0) return [];
   const before = await statesOf(tx, rollout.id, ids);
   await tx.rolloutDevice.updateMany({ where: { rolloutId: rollout.id, deviceId: { in: ids } }, data: { state: 'shadow' } });
-  await recordDeviceEvents(tx, rollout.id, actor, ids.map((deviceId) => ({ deviceId, from: before.get(deviceId) ?? null, to: 'shadow' })));
+  await recordDeviceEvents(
+    tx,
+    rollout.id,
+    actor,
+    ids.map((deviceId) => ({ deviceId, from: before.get(deviceId) ?? null, to: 'shadow' })),
+  );
   for (const id of ids) effects.deviceIds.add(id);
   return ids;
 }
 
 /** Ends the candidate's shadow on these devices; their RolloutDevice state becomes `to`. */
-export async function clearShadow(tx: Tx, rollout: { id: string; versionId: string }, deviceIds: readonly string[], actor: string, effects: RolloutEffects, to: RolloutDeviceState): Promise<void> {
+export async function clearShadow(
+  tx: Tx,
+  rollout: { id: string; versionId: string },
+  deviceIds: readonly string[],
+  actor: string,
+  effects: RolloutEffects,
+  to: RolloutDeviceState,
+): Promise<void> {
   if (deviceIds.length === 0) return;
   const ids = [...deviceIds];
-  await tx.deviceAssignment.updateMany({ where: { deviceId: { in: ids }, shadowVersionId: rollout.versionId }, data: { shadowVersionId: null, shadowSampleRate: null } });
+  await tx.deviceAssignment.updateMany({
+    where: { deviceId: { in: ids }, shadowVersionId: rollout.versionId },
+    data: { shadowVersionId: null, shadowSampleRate: null },
+  });
   const before = await statesOf(tx, rollout.id, ids);
   await tx.rolloutDevice.updateMany({ where: { rolloutId: rollout.id, deviceId: { in: ids } }, data: { state: to } });
-  await recordDeviceEvents(tx, rollout.id, actor, ids.filter((d) => before.get(d) !== to).map((deviceId) => ({ deviceId, from: before.get(deviceId) ?? null, to })));
+  await recordDeviceEvents(
+    tx,
+    rollout.id,
+    actor,
+    ids.filter((d) => before.get(d) !== to).map((deviceId) => ({ deviceId, from: before.get(deviceId) ?? null, to })),
+  );
   for (const id of ids) effects.deviceIds.add(id);
 }
 
@@ -273,7 +371,14 @@ export async function clearShadow(tx: Tx, rollout: { id: string; versionId: stri
  * become `rolled_back`, the wave in progress `failed` (unless it passed), and the rollout goes
  * rolling_back → rolled_back with `reason`. Devices another rollout has since taken over are left alone.
  */
-export async function rollBack(tx: Tx, rollout: RolloutRef, actor: string, reason: string, effects: RolloutEffects, data?: Record<string, unknown>): Promise<number> {
+export async function rollBack(
+  tx: Tx,
+  rollout: RolloutRef,
+  actor: string,
+  reason: string,
+  effects: RolloutEffects,
+  data?: Record<string, unknown>,
+): Promise<number> {
   const from = rollout.status;
   await recordEvent(tx, rollout.id, { kind: 'rollback.started', actor, from, to: 'rolling_back', reason, data: data ?? null });
   const touched = await tx.rolloutDevice.findMany({
@@ -283,7 +388,10 @@ export async function rollBack(tx: Tx, rollout: RolloutRef, actor: string, reaso
   const ids = touched.map((t) => t.deviceId);
   if (ids.length > 0) {
     // Shadows of the candidate end (whatever the device runs).
-    await tx.deviceAssignment.updateMany({ where: { deviceId: { in: ids }, shadowVersionId: rollout.versionId }, data: { shadowVersionId: null, shadowSampleRate: null } });
+    await tx.deviceAssignment.updateMany({
+      where: { deviceId: { in: ids }, shadowVersionId: rollout.versionId },
+      data: { shadowVersionId: null, shadowSampleRate: null },
+    });
     // Devices this rollout still holds go back to what they had before it.
     await tx.$executeRaw(Prisma.sql`
       UPDATE device_assignments a SET version_id = rd.previous_version_id, previous_version_id = NULL, assigned_by = ${actor}, updated_at = now()
@@ -295,12 +403,28 @@ export async function rollBack(tx: Tx, rollout: RolloutRef, actor: string, reaso
       WHERE rd.rollout_id = ${rollout.id}::uuid AND rd.device_id = a.device_id AND a.rollout_id = ${rollout.id}::uuid
         AND a.version_id = ${rollout.versionId}::uuid AND rd.previous_version_id IS NULL AND a.device_id = ANY(${ids}::uuid[])`);
     await tx.rolloutDevice.updateMany({ where: { rolloutId: rollout.id, deviceId: { in: ids } }, data: { state: 'rolled_back' } });
-    await recordDeviceEvents(tx, rollout.id, actor, touched.map((t) => ({ deviceId: t.deviceId, from: t.state, to: 'rolled_back' })), reason);
+    await recordDeviceEvents(
+      tx,
+      rollout.id,
+      actor,
+      touched.map((t) => ({ deviceId: t.deviceId, from: t.state, to: 'rolled_back' })),
+      reason,
+    );
     for (const id of ids) effects.deviceIds.add(id);
   }
-  await tx.rolloutWave.updateMany({ where: { rolloutId: rollout.id, index: rollout.currentWave, phase: { notIn: ['passed', 'failed'] } }, data: { phase: 'failed' } });
+  await tx.rolloutWave.updateMany({
+    where: { rolloutId: rollout.id, index: rollout.currentWave, phase: { notIn: ['passed', 'failed'] } },
+    data: { phase: 'failed' },
+  });
   const row = await tx.rollout.update({ where: { id: rollout.id }, data: { status: 'rolled_back', reason, finishedAt: new Date() } });
-  await recordEvent(tx, rollout.id, { kind: 'rolled_back', actor, from: 'rolling_back', to: 'rolled_back', reason, data: { devices: ids.length } });
+  await recordEvent(tx, rollout.id, {
+    kind: 'rolled_back',
+    actor,
+    from: 'rolling_back',
+    to: 'rolled_back',
+    reason,
+    data: { devices: ids.length },
+  });
   changed(effects, row, 'rollback.started', reason);
   changed(effects, row, 'rolled_back', reason);
   return ids.length;
@@ -334,13 +458,17 @@ export async function operatorAction(
       const r = await lockRollout(tx, rolloutId, { orgId });
       if (!r) throw new RolloutError(ErrorCode.RolloutNotFound, `rollout ${rolloutId} not found`);
       if (!ALLOWED_FROM[action].includes(r.status as RolloutStatus)) {
-        throw new RolloutError(ErrorCode.RolloutInvalidState, `cannot ${action} a rollout that is ${r.status}`, { status: r.status, allowedFrom: ALLOWED_FROM[action] });
+        throw new RolloutError(ErrorCode.RolloutInvalidState, `cannot ${action} a rollout that is ${r.status}`, {
+          status: r.status,
+          allowedFrom: ALLOWED_FROM[action],
+        });
       }
       if (action === 'pause' || action === 'resume') {
         const to = action === 'pause' ? 'paused' : 'running';
         // `reason` on the rollout says why it is paused; a resume clears it (its own reason is in the history).
         const reason = action === 'pause' ? (who.reason ?? `paused by ${actor}`) : null;
-        if (action === 'resume') await tx.rolloutWave.updateMany({ where: { rolloutId, index: r.currentWave }, data: { inconclusiveSince: null } });
+        if (action === 'resume')
+          await tx.rolloutWave.updateMany({ where: { rolloutId, index: r.currentWave }, data: { inconclusiveSince: null } });
         const row = await tx.rollout.update({ where: { id: rolloutId }, data: { status: to, reason } });
         const kind = action === 'pause' ? 'paused' : 'resumed';
         await recordEvent(tx, rolloutId, { kind, actor, from: r.status, to, reason: who.reason ?? null });

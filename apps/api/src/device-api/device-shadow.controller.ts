@@ -31,8 +31,15 @@ export class DeviceShadowController {
 
   @Get('artifacts/:variantId')
   @Head('artifacts/:variantId')
-  @ApiOperation({ summary: "Download this device's shadow candidate (`desired.shadow.artifactUrl`; ETag, Range); any other variant is 403" })
-  async artifact(@CurrentDevice() device: AuthenticatedDevice, @UuidParam('variantId', 'variant') variantId: string, @Req() req: Request, @Res() res: Response) {
+  @ApiOperation({
+    summary: "Download this device's shadow candidate (`desired.shadow.artifactUrl`; ETag, Range); any other variant is 403",
+  })
+  async artifact(
+    @CurrentDevice() device: AuthenticatedDevice,
+    @UuidParam('variantId', 'variant') variantId: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const { artifact, fileName } = await this.shadow.shadowArtifact(device, variantId);
     await sendArtifact(this.artifacts, artifact, fileName, req, res);
   }

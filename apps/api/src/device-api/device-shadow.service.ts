@@ -46,11 +46,19 @@ export class DeviceShadowService {
   /** The variant's artifact, if it is this device's shadow candidate now (else 403 like any unassigned variant). */
   async shadowArtifact(device: AuthenticatedDevice, variantId: string) {
     const state = await this.desired.forDevice(device.id);
-    if (state.shadow?.variant.id !== variantId) throw new AppError(ErrorCode.DeviceForbidden, `variant ${variantId} is not this device's shadow candidate`);
+    if (state.shadow?.variant.id !== variantId)
+      throw new AppError(ErrorCode.DeviceForbidden, `variant ${variantId} is not this device's shadow candidate`);
     const variant = await this.prisma.db.variant.findUniqueOrThrow({
       where: { id: variantId },
-      include: { artifact: true, profile: { select: { slug: true } }, version: { select: { number: true, model: { select: { name: true } } } } },
+      include: {
+        artifact: true,
+        profile: { select: { slug: true } },
+        version: { select: { number: true, model: { select: { name: true } } } },
+      },
     });
-    return { artifact: variant.artifact, fileName: `${variant.version.model.name}-v${variant.version.number}-${variant.profile.slug}-${variant.recipeId}.onnx` };
+    return {
+      artifact: variant.artifact,
+      fileName: `${variant.version.model.name}-v${variant.version.number}-${variant.profile.slug}-${variant.recipeId}.onnx`,
+    };
   }
 }

@@ -1,5 +1,12 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import {
   CreateRolloutRequest,
   ListRolloutDevicesQuery,
@@ -96,7 +103,9 @@ export class RolloutsController {
 
   @Post(':id/rollback')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Return every device the rollout switched to its previous version (running, paused or completed rollouts); 409 otherwise' })
+  @ApiOperation({
+    summary: 'Return every device the rollout switched to its previous version (running, paused or completed rollouts); 409 otherwise',
+  })
   @ApiZodBody(RolloutActionRequest)
   @ApiOkResponse({ schema: toOpenApiSchema(RolloutDto) })
   rollback(@UuidParam('id', 'rollout') id: string, @ZodBody(RolloutActionRequest) body: Parsed<typeof RolloutActionRequest>) {

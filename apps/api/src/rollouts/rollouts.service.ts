@@ -12,7 +12,14 @@ import {
   type RolloutEventDto,
 } from '@edgefleet/contracts';
 import type { Prisma } from '@edgefleet/db';
-import { createRollout, type OperatorAction, operatorAction, RolloutError, type RolloutEffects, RolloutPublisher } from '@edgefleet/rollouts';
+import {
+  createRollout,
+  type OperatorAction,
+  operatorAction,
+  RolloutError,
+  type RolloutEffects,
+  RolloutPublisher,
+} from '@edgefleet/rollouts';
 import { AppError } from '../common/app-error.js';
 import type { Parsed } from '../common/zod.js';
 import { PrismaService } from '../database/prisma.service.js';
@@ -50,7 +57,11 @@ export class RolloutsService {
   async create(orgId: string, req: Parsed<typeof CreateRolloutRequest>): Promise<RolloutDto> {
     const model = await this.prisma.db.model.count({ where: { id: req.modelId, orgId } });
     if (!model) throw new AppError(ErrorCode.ModelNotFound, `model ${req.modelId} not found`);
-    const version = await this.prisma.db.modelVersion.findFirst({ where: versionWhere(req.modelId, req.version), select: { id: true }, orderBy: { number: 'desc' } });
+    const version = await this.prisma.db.modelVersion.findFirst({
+      where: versionWhere(req.modelId, req.version),
+      select: { id: true },
+      orderBy: { number: 'desc' },
+    });
     if (!version) throw new AppError(ErrorCode.VersionNotFound, `version ${req.version} of model ${req.modelId} not found`);
     const { id, effects } = await domain(() =>
       createRollout(this.prisma.db, {
@@ -73,13 +84,23 @@ export class RolloutsService {
     if (q.status) where.status = q.status;
     if (q.modelId) where.version = { modelId: q.modelId };
     const [rows, total] = await this.prisma.db.$transaction([
-      this.prisma.db.rollout.findMany({ where, include: ROLLOUT_INCLUDE, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], skip: q.offset, take: q.limit }),
+      this.prisma.db.rollout.findMany({
+        where,
+        include: ROLLOUT_INCLUDE,
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        skip: q.offset,
+        take: q.limit,
+      }),
       this.prisma.db.rollout.count({ where }),
     ]);
     const ids = rows.map((r) => r.id);
     const [byState, byWave] = await Promise.all([
       this.prisma.db.rolloutDevice.groupBy({ by: ['rolloutId', 'state'], where: { rolloutId: { in: ids } }, _count: { _all: true } }),
-      this.prisma.db.rolloutDevice.groupBy({ by: ['rolloutId', 'wave'], where: { rolloutId: { in: ids }, wave: { not: null } }, _count: { _all: true } }),
+      this.prisma.db.rolloutDevice.groupBy({
+        by: ['rolloutId', 'wave'],
+        where: { rolloutId: { in: ids }, wave: { not: null } },
+        _count: { _all: true },
+      }),
     ]);
     const items = rows.map((r) =>
       mapRollout(
@@ -107,11 +128,22 @@ export class RolloutsService {
     if (q.state) where.state = q.state;
     if (q.wave !== undefined) where.wave = q.wave;
     const [rows, total] = await this.prisma.db.$transaction([
-      this.prisma.db.rolloutDevice.findMany({ where, include: ROLLOUT_DEVICE_INCLUDE, orderBy: [{ wave: { sort: 'asc', nulls: 'last' } }, { deviceId: 'asc' }], skip: q.offset, take: q.limit }),
+      this.prisma.db.rolloutDevice.findMany({
+        where,
+        include: ROLLOUT_DEVICE_INCLUDE,
+        orderBy: [{ wave: { sort: 'asc', nulls: 'last' } }, { deviceId: 'asc' }],
+        skip: q.offset,
+        take: q.limit,
+      }),
       this.prisma.db.rolloutDevice.count({ where }),
     ]);
     const prev = [...new Set(rows.map((r) => r.previousVersionId).filter((v): v is string => v !== null))];
-    const versions = new Map((await this.prisma.db.modelVersion.findMany({ where: { id: { in: prev } }, select: { id: true, number: true } })).map((v) => [v.id, v.number]));
+    const versions = new Map(
+      (await this.prisma.db.modelVersion.findMany({ where: { id: { in: prev } }, select: { id: true, number: true } })).map((v) => [
+        v.id,
+        v.number,
+      ]),
+    );
     return { items: rows.map((r) => mapRolloutDevice(r, versions)), total, limit: q.limit, offset: q.offset };
   }
 

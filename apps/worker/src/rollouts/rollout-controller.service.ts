@@ -59,7 +59,11 @@ export class RolloutControllerService {
   constructor(private readonly deps: { db: PrismaClient; logger: Logger; publisher: RolloutPublisher }) {}
 
   async tick(): Promise<TickSummary> {
-    const active = await this.deps.db.rollout.findMany({ where: { status: { in: ['running', 'rolling_back'] } }, select: { id: true }, orderBy: { createdAt: 'asc' } });
+    const active = await this.deps.db.rollout.findMany({
+      where: { status: { in: ['running', 'rolling_back'] } },
+      select: { id: true },
+      orderBy: { createdAt: 'asc' },
+    });
     let steps = 0;
     for (const { id } of active) {
       try {
@@ -140,19 +144,47 @@ export class RolloutControllerService {
 
   private async startWave(tx: Tx, r: LockedRollout, wave: WaveRow, gates: RolloutGates, effects: RolloutEffects, now: Date): Promise<Step> {
     const pending = await devicesIn(tx, r.id, ['pending'], wave.index);
-    await recordEvent(tx, r.id, { kind: 'wave.started', actor: SYSTEM_ACTOR, from: 'pending', to: gates.shadow ? 'shadow' : 'switching', data: { wave: wave.index, devices: pending.length } });
+    await recordEvent(tx, r.id, {
+      kind: 'wave.started',
+      actor: SYSTEM_ACTOR,
+      from: 'pending',
+      to: gates.shadow ? 'shadow' : 'switching',
+      data: { wave: wave.index, devices: pending.length },
+    });
     if (pending.length === 0) {
       // 3 devices at 5 % → 25 % → 100 %: the second wave adds nobody.
-      await tx.rolloutWave.update({ where: { rolloutId_index: { rolloutId: r.id, index: wave.index } }, data: { phase: 'passed', startedAt: now, switchedAt: now, bakeUntil: now } });
-      await recordEvent(tx, r.id, { kind: 'wave.passed', actor: SYSTEM_ACTOR, from: 'pending', to: 'passed', reason: 'the wave adds no device', data: { wave: wave.index } });
+      await tx.rolloutWave.update({
+        where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
+        data: { phase: 'passed', startedAt: now, switchedAt: now, bakeUntil: now },
+      });
+      await recordEvent(tx, r.id, {
+        kind: 'wave.passed',
+        actor: SYSTEM_ACTOR,
+        from: 'pending',
+        to: 'passed',
+        reason: 'the wave adds no device',
+        data: { wave: wave.index },
+      });
       return { progressed: true };
     }
     if (gates.shadow) {
       const shadowing = await setShadow(tx, r, pending, gates.shadow.sampleRate, SYSTEM_ACTOR, effects);
-      await tx.rolloutWave.update({ where: { rolloutId_index: { rolloutId: r.id, index: wave.index } }, data: { phase: 'shadow', startedAt: now } });
-      await recordEvent(tx, r.id, { kind: 'wave.shadow', actor: SYSTEM_ACTOR, from: 'pending', to: 'shadow', data: { wave: wave.index, devices: shadowing.length, sampleRate: gates.shadow.sampleRate } });
+      await tx.rolloutWave.update({
+        where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
+        data: { phase: 'shadow', startedAt: now },
+      });
+      await recordEvent(tx, r.id, {
+        kind: 'wave.shadow',
+        actor: SYSTEM_ACTOR,
+        from: 'pending',
+        to: 'shadow',
+        data: { wave: wave.index, devices: shadowing.length, sampleRate: gates.shadow.sampleRate },
+      });
     } else {
-      await tx.rolloutWave.update({ where: { rolloutId_index: { rolloutId: r.id, index: wave.index } }, data: { phase: 'switching', startedAt: now } });
+      await tx.rolloutWave.update({
+        where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
+        data: { phase: 'switching', startedAt: now },
+      });
     }
     changed(effects, r, 'wave.started', null, now);
     return { progressed: true };
@@ -163,12 +195,20 @@ export class RolloutControllerService {
   }
 
   /** Health and error rate, judged every tick: a failure aborts at once. */
-  private async failFast(tx: Tx, r: LockedRollout, wave: WaveRow, gates: RolloutGates, effects: RolloutEffects, now: Date): Promise<boolean> {
+  private async failFast(
+    tx: Tx,
+    r: LockedRollout,
+    wave: WaveRow,
+    gates: RolloutGates,
+    effects: RolloutEffects,
+    now: Date,
+  ): Promise<boolean> {
     const ref = this.waveRef(r, wave);
     const health = await healthStats(tx, ref);
     await this.markFailed(tx, r, health.failed);
     const candidate = gates.errorRate ? await candidateRequests(tx, ref) : null;
-    const baseline = candidate && gates.errorRate && candidate.count >= gates.errorRate.minRequests ? await baselineRequests(tx, ref) : null;
+    const baseline =
+      candidate && gates.errorRate && candidate.count >= gates.errorRate.minRequests ? await baselineRequests(tx, ref) : null;
     const failed = failFast(gates, { candidate: candidate ?? { count: 0, errors: 0, histogram: [] }, baseline, health }, this.label(r));
     if (failed.length === 0) return false;
     await this.failWave(tx, r, wave, combine(failed, now), effects);
@@ -179,11 +219,27 @@ export class RolloutControllerService {
   private async markFailed(tx: Tx, r: LockedRollout, failed: { device_id: string; state: string }[]) {
     const fresh = failed.filter((f) => f.state !== 'failed' && f.state !== 'rolled_back');
     if (fresh.length === 0) return;
-    await tx.rolloutDevice.updateMany({ where: { rolloutId: r.id, deviceId: { in: fresh.map((f) => f.device_id) } }, data: { state: 'failed' } });
-    await recordDeviceEvents(tx, r.id, SYSTEM_ACTOR, fresh.map((f) => ({ deviceId: f.device_id, from: f.state, to: 'failed' })), `failed ${this.label(r)}`);
+    await tx.rolloutDevice.updateMany({
+      where: { rolloutId: r.id, deviceId: { in: fresh.map((f) => f.device_id) } },
+      data: { state: 'failed' },
+    });
+    await recordDeviceEvents(
+      tx,
+      r.id,
+      SYSTEM_ACTOR,
+      fresh.map((f) => ({ deviceId: f.device_id, from: f.state, to: 'failed' })),
+      `failed ${this.label(r)}`,
+    );
   }
 
-  private async judgeShadow(tx: Tx, r: LockedRollout, wave: WaveRow, gates: RolloutGates, effects: RolloutEffects, now: Date): Promise<Step> {
+  private async judgeShadow(
+    tx: Tx,
+    r: LockedRollout,
+    wave: WaveRow,
+    gates: RolloutGates,
+    effects: RolloutEffects,
+    now: Date,
+  ): Promise<Step> {
     if (await this.failFast(tx, r, wave, gates, effects, now)) return { progressed: false };
     if (!gates.shadow) {
       await tx.rolloutWave.update({ where: { rolloutId_index: { rolloutId: r.id, index: wave.index } }, data: { phase: 'switching' } });
@@ -196,19 +252,39 @@ export class RolloutControllerService {
       return { progressed: false };
     }
     if (result.verdict === 'inconclusive') return this.inconclusive(tx, r, wave, gates, verdict, effects, now);
-    await tx.rolloutWave.update({ where: { rolloutId_index: { rolloutId: r.id, index: wave.index } }, data: { phase: 'switching', verdict: verdict as unknown as Prisma.InputJsonValue, inconclusiveSince: null } });
-    await recordEvent(tx, r.id, { kind: 'wave.verdict', actor: SYSTEM_ACTOR, from: 'shadow', to: 'switching', reason: result.reason, data: { wave: wave.index, verdict } });
+    await tx.rolloutWave.update({
+      where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
+      data: { phase: 'switching', verdict: verdict as unknown as Prisma.InputJsonValue, inconclusiveSince: null },
+    });
+    await recordEvent(tx, r.id, {
+      kind: 'wave.verdict',
+      actor: SYSTEM_ACTOR,
+      from: 'shadow',
+      to: 'switching',
+      reason: result.reason,
+      data: { wave: wave.index, verdict },
+    });
     return { progressed: true };
   }
 
-  private async switchWave(tx: Tx, r: LockedRollout, wave: WaveRow, gates: RolloutGates, strategy: RolloutStrategy, effects: RolloutEffects, now: Date): Promise<Step> {
+  private async switchWave(
+    tx: Tx,
+    r: LockedRollout,
+    wave: WaveRow,
+    gates: RolloutGates,
+    strategy: RolloutStrategy,
+    effects: RolloutEffects,
+    now: Date,
+  ): Promise<Step> {
     if (await this.failFast(tx, r, wave, gates, effects, now)) return { progressed: false };
     await recordDeviceEvents(tx, r.id, SYSTEM_ACTOR, await refreshRunning(tx, this.waveRef(r, wave)));
     const waiting = await devicesIn(tx, r.id, ['pending', 'shadow'], wave.index);
     let budget = waiting.length;
     if (strategy.kind === 'canary' && strategy.maxDevicesPerMinute !== undefined) {
       // The limit holds across ticks and waves: count the switches of the last minute in the history.
-      const recent = await tx.rolloutEvent.count({ where: { rolloutId: r.id, kind: 'device', to: 'assigned', at: { gt: new Date(now.getTime() - 60_000) } } });
+      const recent = await tx.rolloutEvent.count({
+        where: { rolloutId: r.id, kind: 'device', to: 'assigned', at: { gt: new Date(now.getTime() - 60_000) } },
+      });
       budget = Math.max(0, Math.min(budget, strategy.maxDevicesPerMinute - recent));
     }
     if (budget > 0) {
@@ -218,8 +294,17 @@ export class RolloutControllerService {
     if (waiting.length > budget) return { progressed: false };
     const bakeS = strategy.kind === 'canary' ? strategy.bakeTimeS : 0;
     const bakeUntil = new Date(now.getTime() + bakeS * 1000);
-    await tx.rolloutWave.update({ where: { rolloutId_index: { rolloutId: r.id, index: wave.index } }, data: { phase: 'baking', switchedAt: now, bakeUntil } });
-    await recordEvent(tx, r.id, { kind: 'wave.switched', actor: SYSTEM_ACTOR, from: 'switching', to: 'baking', data: { wave: wave.index, bakeUntil: bakeUntil.toISOString() } });
+    await tx.rolloutWave.update({
+      where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
+      data: { phase: 'baking', switchedAt: now, bakeUntil },
+    });
+    await recordEvent(tx, r.id, {
+      kind: 'wave.switched',
+      actor: SYSTEM_ACTOR,
+      from: 'switching',
+      to: 'baking',
+      data: { wave: wave.index, bakeUntil: bakeUntil.toISOString() },
+    });
     changed(effects, r, 'wave.switched', null, now);
     return { progressed: true };
   }
@@ -235,9 +320,25 @@ export class RolloutControllerService {
       return { progressed: false };
     }
     if (verdict.verdict === 'inconclusive') return this.inconclusive(tx, r, wave, gates, verdict, effects, now);
-    await tx.rolloutWave.update({ where: { rolloutId_index: { rolloutId: r.id, index: wave.index } }, data: { phase: 'passed', verdict: verdict as unknown as Prisma.InputJsonValue, inconclusiveSince: null } });
-    await recordEvent(tx, r.id, { kind: 'wave.verdict', actor: SYSTEM_ACTOR, from: 'baking', to: 'passed', data: { wave: wave.index, verdict } });
-    await recordEvent(tx, r.id, { kind: 'wave.passed', actor: SYSTEM_ACTOR, from: 'baking', to: 'passed', reason: summary(verdict), data: { wave: wave.index } });
+    await tx.rolloutWave.update({
+      where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
+      data: { phase: 'passed', verdict: verdict as unknown as Prisma.InputJsonValue, inconclusiveSince: null },
+    });
+    await recordEvent(tx, r.id, {
+      kind: 'wave.verdict',
+      actor: SYSTEM_ACTOR,
+      from: 'baking',
+      to: 'passed',
+      data: { wave: wave.index, verdict },
+    });
+    await recordEvent(tx, r.id, {
+      kind: 'wave.passed',
+      actor: SYSTEM_ACTOR,
+      from: 'baking',
+      to: 'passed',
+      reason: summary(verdict),
+      data: { wave: wave.index },
+    });
     return this.nextWave(tx, r, { ...wave, phase: 'passed' }, effects);
   }
 
@@ -256,17 +357,42 @@ export class RolloutControllerService {
     return { progressed: true };
   }
 
-  private async inconclusive(tx: Tx, r: LockedRollout, wave: WaveRow, gates: RolloutGates, verdict: WaveVerdict, effects: RolloutEffects, now: Date): Promise<Step> {
+  private async inconclusive(
+    tx: Tx,
+    r: LockedRollout,
+    wave: WaveRow,
+    gates: RolloutGates,
+    verdict: WaveVerdict,
+    effects: RolloutEffects,
+    now: Date,
+  ): Promise<Step> {
     const since = wave.inconclusiveSince ?? now;
     const previous = wave.verdict as unknown as WaveVerdict | null;
-    await tx.rolloutWave.update({ where: { rolloutId_index: { rolloutId: r.id, index: wave.index } }, data: { inconclusiveSince: since, verdict: verdict as unknown as Prisma.InputJsonValue } });
+    await tx.rolloutWave.update({
+      where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
+      data: { inconclusiveSince: since, verdict: verdict as unknown as Prisma.InputJsonValue },
+    });
     if (!wave.inconclusiveSince || previous?.verdict !== 'inconclusive') {
-      await recordEvent(tx, r.id, { kind: 'wave.verdict', actor: SYSTEM_ACTOR, from: wave.phase, to: wave.phase, reason: summary(verdict), data: { wave: wave.index, verdict } });
+      await recordEvent(tx, r.id, {
+        kind: 'wave.verdict',
+        actor: SYSTEM_ACTOR,
+        from: wave.phase,
+        to: wave.phase,
+        reason: summary(verdict),
+        data: { wave: wave.index, verdict },
+      });
     }
     if (now.getTime() - since.getTime() < gates.inconclusiveTimeoutS * 1000) return { progressed: false };
     const reason = `${this.waveName(r, wave.index)} inconclusive for ${gates.inconclusiveTimeoutS} s: ${summary(verdict)}`;
     const row = await tx.rollout.update({ where: { id: r.id }, data: { status: 'paused', reason } });
-    await recordEvent(tx, r.id, { kind: 'paused', actor: SYSTEM_ACTOR, from: 'running', to: 'paused', reason, data: { wave: wave.index, verdict } });
+    await recordEvent(tx, r.id, {
+      kind: 'paused',
+      actor: SYSTEM_ACTOR,
+      from: 'running',
+      to: 'paused',
+      reason,
+      data: { wave: wave.index, verdict },
+    });
     changed(effects, row, 'paused', reason, now);
     this.deps.logger.info({ rolloutId: r.id, wave: wave.index, reason }, 'rollout paused: gates inconclusive');
     return { progressed: false };
@@ -276,8 +402,18 @@ export class RolloutControllerService {
   private async failWave(tx: Tx, r: LockedRollout, wave: WaveRow, verdict: WaveVerdict, effects: RolloutEffects) {
     const failed = verdict.gates.filter((g) => g.verdict === 'fail');
     const reason = `${this.waveName(r, wave.index)}: ${failed.map((g) => `${g.gate} gate failed: ${g.reason}`).join('; ')}`;
-    await tx.rolloutWave.update({ where: { rolloutId_index: { rolloutId: r.id, index: wave.index } }, data: { phase: 'failed', verdict: verdict as unknown as Prisma.InputJsonValue } });
-    await recordEvent(tx, r.id, { kind: 'wave.failed', actor: SYSTEM_ACTOR, from: wave.phase, to: 'failed', reason, data: { wave: wave.index, verdict } });
+    await tx.rolloutWave.update({
+      where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
+      data: { phase: 'failed', verdict: verdict as unknown as Prisma.InputJsonValue },
+    });
+    await recordEvent(tx, r.id, {
+      kind: 'wave.failed',
+      actor: SYSTEM_ACTOR,
+      from: wave.phase,
+      to: 'failed',
+      reason,
+      data: { wave: wave.index, verdict },
+    });
     // Shadows end and switched devices return to their previous version, in this transaction.
     await rollBack(tx, r, SYSTEM_ACTOR, reason, effects, { wave: wave.index, gates: failed.map((g) => g.gate) });
     this.deps.logger.warn({ rolloutId: r.id, wave: wave.index, reason }, 'rollout rolled back: gate failed');

@@ -11,7 +11,11 @@ export const ROLLOUT_SCHEDULER_ID = 'rollout-controller';
 export async function upsertRolloutScheduler(redisUrl: string, prefix: string, everyMs: number): Promise<void> {
   const queue = new Queue(QueueName.Rollouts, { connection: redisConnection(redisUrl, 'producer'), prefix });
   try {
-    await queue.upsertJobScheduler(ROLLOUT_SCHEDULER_ID, { every: everyMs }, { name: JobName.RolloutTick, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+    await queue.upsertJobScheduler(
+      ROLLOUT_SCHEDULER_ID,
+      { every: everyMs },
+      { name: JobName.RolloutTick, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
   } finally {
     await queue.close();
   }
