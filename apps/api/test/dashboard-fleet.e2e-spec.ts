@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failOnPageErrors, launchBrowser, listen, SCREENSHOTS } from './dashboard-harness.js';
-import { createToken, createVersion, enroll, type Enrolled } from './device-fixtures.js';
+import { createToken, createVersion, enroll, type Enrolled, LENET } from './device-fixtures.js';
 import { createTestApp, type TestApp } from './test-app.js';
 
 const MiB = 1024 * 1024;
@@ -116,6 +117,12 @@ describe('dashboard: devices and telemetry in a real browser', () => {
     await form.getByRole('status').waitFor();
     await expect.poll(async () => (await sut.http.get(`/api/devices/${cam.deviceId}`)).body.assignment).toMatchObject({ modelId: version.modelId, versionNumber: 1, source: 'manual' });
     await expect.poll(() => page.getByLabel('state').innerText()).toContain('lenet-fleet v1');
+
+    // It still runs another version of the model (a switch in progress): named by number, not by id.
+    const v2 = (await sut.http.post(`/api/models/${version.modelId}/versions`).attach('file', LENET, 'model.onnx').expect(201)).body;
+    const running = { v: 1, versionId: v2.id, variantId: randomUUID(), sha256: 'a'.repeat(64) };
+    await sut.http.post('/api/device/heartbeat').set('authorization', cam.auth).send({ health: 'ok', running }).expect(200);
+    await expect.poll(() => page.getByLabel('state').innerText(), { timeout: 15_000 }).toMatch(/Running\s+lenet-fleet v2 \(switching\)/);
 
     // Edit: move it to another group and retag it.
     const edit = page.getByRole('form', { name: 'edit device' });

@@ -5,11 +5,13 @@ import type {
   DeviceDto,
   DeviceStatus,
   EnrollmentTokenDto,
+  ModelVersionDto,
   Page,
   UpdateDeviceRequest,
   VersionTelemetryDto,
 } from '@edgefleet/contracts';
 import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useRef } from 'react';
 import { config } from '../config/index';
 import { TELEMETRY_WINDOWS, type TelemetryWindow } from '../lib/telemetry';
 import { apiFetch } from './client';
@@ -45,6 +47,34 @@ export function useDeviceCounts(filters: Omit<DeviceFilters, 'status'>) {
     })),
   });
   return Object.fromEntries(statuses.map((s, i) => [s, results[i]?.data?.total])) as Record<DeviceStatus, number | undefined>;
+}
+
+export interface VersionRef {
+  modelId: string;
+  number: number;
+}
+
+/**
+ * versionId → model and number for the given models (devices report what they run by version id only). One
+ * versions query per model, shared with the model pages' cache; polled while a `wanted` id is missing from it
+ * (a version uploaded since it was read).
+ */
+export function useVersionIndex(modelIds: readonly string[], wanted: readonly string[] = []): ReadonlyMap<string, VersionRef> {
+  const unique = [...new Set(modelIds)].sort();
+  const missing = useRef(false);
+  const results = useQueries({
+    queries: unique.map((modelId) => ({
+      queryKey: queryKeys.versions(modelId),
+      queryFn: ({ signal }: { signal: AbortSignal }) => apiFetch<Page<ModelVersionDto>>(`/api/models/${enc(modelId)}/versions`, { query: { limit: 200 }, signal }),
+      refetchInterval: () => (missing.current ? config.fleetPollMs : false),
+    })),
+  });
+  const index = new Map<string, VersionRef>();
+  results.forEach((r, i) => {
+    for (const v of r.data?.items ?? []) index.set(v.id, { modelId: unique[i]!, number: v.number });
+  });
+  missing.current = unique.length > 0 && wanted.some((id) => !index.has(id));
+  return index;
 }
 
 export function useDevice(id: string) {

@@ -17,21 +17,35 @@ export function modelLabel(models: ReadonlyMap<string, Pick<ModelDto, 'name'>>, 
   return models.get(modelId)?.name ?? `model ${modelId.slice(0, 8)}`;
 }
 
-/** What the device runs, told against its assignment (the only place the API names a version number). */
-export function RunningCell({ device, models }: { device: DeviceDto; models: ReadonlyMap<string, Pick<ModelDto, 'name'>> }) {
+/**
+ * What the device runs: its version id resolved through `versions` (the assigned model's versions), so a device
+ * still on the previous version during a rollout reads "lenet v1" rather than an id.
+ */
+export function RunningCell({
+  device,
+  models,
+  versions,
+}: {
+  device: DeviceDto;
+  models: ReadonlyMap<string, Pick<ModelDto, 'name'>>;
+  versions: ReadonlyMap<string, { modelId: string; number: number }>;
+}) {
   const { running, assignment } = device;
   if (!running) return <span className="muted">nothing</span>;
-  if (assignment && running.versionId === assignment.versionId) {
-    return (
-      <Link to={`/models/${assignment.modelId}/versions/${assignment.versionNumber}`}>
-        {modelLabel(models, assignment.modelId)} v{assignment.versionNumber}
-      </Link>
-    );
-  }
+  const v = versions.get(running.versionId);
+  const switching = assignment && running.versionId !== assignment.versionId;
   return (
-    <span title={running.versionId}>
-      version <code>{running.versionId.slice(0, 8)}</code>
-      {assignment && <span className="muted small"> (switching)</span>}
+    <span>
+      {v ? (
+        <Link to={`/models/${v.modelId}/versions/${v.number}`}>
+          {modelLabel(models, v.modelId)} v{v.number}
+        </Link>
+      ) : (
+        <span title={running.versionId}>
+          version <code>{running.versionId.slice(0, 8)}</code>
+        </span>
+      )}
+      {switching && <span className="muted small"> (switching)</span>}
     </span>
   );
 }

@@ -2,7 +2,7 @@ import type { DeviceDto } from '@edgefleet/contracts';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { errorMessage } from '../api/client';
-import { useAssignDevice, useDevice, useRevokeDevice, useUnassignDevice, useUpdateDevice, useVersionTelemetry } from '../api/fleet';
+import { useAssignDevice, useDevice, useRevokeDevice, useUnassignDevice, useUpdateDevice, useVersionIndex, useVersionTelemetry } from '../api/fleet';
 import { useModels, useProfiles, useVersions } from '../api/queries';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { AssignmentCell, DeviceStatusBadge, HealthBadge, RunningCell } from '../components/device-bits';
@@ -19,6 +19,7 @@ export function DeviceDetailPage() {
   const device = useDevice(id);
   const models = useModels({ limit: 200, offset: 0 });
   const modelMap = useMemo(() => new Map((models.data?.items ?? []).map((m) => [m.id, m])), [models.data]);
+  const versionIndex = useVersionIndex(device.data?.assignment ? [device.data.assignment.modelId] : [], device.data?.running ? [device.data.running.versionId] : []);
   const revoke = useRevokeDevice(id);
   const [confirmRevoke, setConfirmRevoke] = useState(false);
 
@@ -69,7 +70,7 @@ export function DeviceDetailPage() {
             <div>
               <dt>Running</dt>
               <dd>
-                <RunningCell device={d} models={modelMap} />
+                <RunningCell device={d} models={modelMap} versions={versionIndex} />
               </dd>
             </div>
             <div>

@@ -1,7 +1,7 @@
 import type { DeviceStatus } from '@edgefleet/contracts';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { useDeviceCounts, useDevices } from '../api/fleet';
+import { useDeviceCounts, useDevices, useVersionIndex } from '../api/fleet';
 import { useModels, useProfiles } from '../api/queries';
 import { config } from '../config/index';
 import { AssignmentCell, DeviceStatusBadge, HealthBadge, RunningCell } from '../components/device-bits';
@@ -25,6 +25,11 @@ export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number 
   const profiles = useProfiles();
   const models = useModels({ limit: 200, offset: 0 });
   const modelMap = useMemo(() => new Map((models.data?.items ?? []).map((m) => [m.id, m])), [models.data]);
+  const items = devices.data?.items ?? [];
+  const versionIndex = useVersionIndex(
+    items.flatMap((d) => (d.assignment ? [d.assignment.modelId] : [])),
+    items.flatMap((d) => (d.running ? [d.running.versionId] : [])),
+  );
   const filtered = !!(filters.group || filters.tag || filters.profile || status);
   const reset = (fn: () => void) => {
     fn();
@@ -122,7 +127,7 @@ export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number 
                       <HealthBadge health={d.health} />
                     </td>
                     <td>
-                      <RunningCell device={d} models={modelMap} />
+                      <RunningCell device={d} models={modelMap} versions={versionIndex} />
                     </td>
                     <td>
                       <AssignmentCell device={d} models={modelMap} />
