@@ -135,7 +135,7 @@ describe('agents × rollouts: shadow evaluation, failure reports (real API, work
           }
           const s = a.status().shadow;
           if (s) shadowed.get(a)!.add(s.versionId);
-          await new Promise((r) => setTimeout(r, 5));
+          await new Promise((r) => setTimeout(r, 20));
         }
       }),
     );

@@ -4,7 +4,8 @@ import { io, type Socket } from 'socket.io-client';
 import { backoffDelay, DeviceApiError, DeviceClient } from './client/device-client.js';
 import { DownloadError, resumableDownload } from './download/resumable-download.js';
 import { healthCheck } from './health/health-check.js';
-import { ModelSession, type SessionCache, type TensorData } from './runtime/model-session.js';
+import { IsolatedSession } from './runtime/isolated-session.js';
+import { type InferenceRunner, ModelSession, type SessionCache, type TensorData } from './runtime/model-session.js';
 import { type FeedbackItem, InferenceServer, type ServedModel } from './server/inference-server.js';
 import { ShadowEvaluator } from './shadow/shadow-evaluator.js';
 import { ShadowReportBuffer } from './shadow/shadow-report.js';
@@ -40,6 +41,12 @@ export interface AgentOptions {
   probation?: { requests?: number; maxFailures?: number } | false;
   /** Shadow (candidate) runs at once; sampled requests beyond it are skipped. @defaultValue 1 */
   shadowConcurrency?: number;
+  /**
+   * Where a shadow candidate runs: `process`, a child process of its own (onnxruntime-node runs inferences on the JS
+   * thread, so an in-process candidate would delay the served requests arriving during its runs), or `inline`, in
+   * this process. @defaultValue `inline` with shared {@link AgentOptions.sessions} (simulate), else `process`
+   */
+  shadowIsolation?: 'process' | 'inline';
 }
 
 export interface AgentError {
@@ -206,9 +213,16 @@ export class Agent {
   }
 
   /** A session on an installed model that passed the health check (the manifest's probe included). */
-  private async openChecked(m: { sha256: string }, manifest?: Record<string, unknown>): Promise<ModelSession> {
+  private async openChecked(m: { sha256: string }, manifest?: Record<string, unknown>): Promise<ModelSession>;
+  private async openChecked(m: { sha256: string }, manifest: Record<string, unknown> | undefined, isolated: true): Promise<InferenceRunner>;
+  private async openChecked(m: { sha256: string }, manifest?: Record<string, unknown>, isolated = false): Promise<InferenceRunner> {
     const file = this.store.pathOf(m.sha256);
-    const session = this.opts.sessions ? await this.opts.sessions.acquire(m.sha256, file) : await ModelSession.create(file, { threads: this.opts.threads ?? 1 });
+    const threads = this.opts.threads ?? 1;
+    const session = isolated
+      ? await IsolatedSession.create(file, { threads })
+      : this.opts.sessions
+        ? await this.opts.sessions.acquire(m.sha256, file)
+        : await ModelSession.create(file, { threads });
     try {
       await healthCheck(session, manifest);
     } catch (err) {
@@ -399,7 +413,8 @@ export class Agent {
     if (!s || !key || this.refused.has(key)) return;
     try {
       await this.fetchVerified(s);
-      const session = await this.openChecked(s, s.manifest);
+      const isolated = (this.opts.shadowIsolation ?? (this.opts.sessions ? 'inline' : 'process')) === 'process';
+      const session = isolated ? await this.openChecked(s, s.manifest, true) : await this.openChecked(s, s.manifest);
       const evaluator = new ShadowEvaluator({
         session,
         candidate: { rolloutId: s.rolloutId, versionId: s.version.id, variantId: s.variant.id, sha256: s.sha256 },

@@ -189,4 +189,28 @@ describe('Agent: failure reporting, post-swap fallback and shadow evaluation (ag
     expect(api.heartbeatsSince(t).some((h) => h.error?.versionId)).toBe(false);
     expect(sut.status()).toMatchObject({ health: 'ok', error: null });
   });
+
+  it('without shared sessions the shadow candidate runs in a child process of its own, gone with the shadow', async () => {
+    const images = mnistImages(30);
+    const base = version(1, new Uint8Array(await fs.readFile(LENET)));
+    const candidate = version(2, new Uint8Array(await fs.readFile(LENET)));
+    api.setDesired({ assignment: api.assignment(base), shadow: api.shadow(candidate, 1) });
+    const children = async () => (await fs.readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).length;
+    const before = await children();
+    const sut = await start({ shadowConcurrency: 8 });
+    await waitFor(() => sut.status().shadow, 10_000, 'shadow');
+    expect(await children()).toBe(before + 1);
+    for (const img of images) await sut.infer({ input: { dims: [1, 1, 28, 28], data: img } });
+    // a burst: what the candidate cannot take at once (8 runs) is skipped, never queued
+    const s = await waitFor(() => {
+      const x = sut.status().shadow;
+      return x && x.samples + x.skippedBusy === 30 ? x : null;
+    }, 10_000, 'samples');
+    expect(s.samples).toBeGreaterThanOrEqual(8);
+    expect(s).toMatchObject({ offered: 30, agreement: 1, candidateErrors: 0 });
+    expect(s.meanCosine).toBeGreaterThan(0.999999);
+    api.setDesired({ shadow: null });
+    await waitFor(() => sut.status().shadow === null, 5_000, 'shadow gone');
+    await waitFor(async () => (await children()) === before, 5_000, 'child exited');
+  });
 });

@@ -3,10 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { ShadowBatch } from '@edgefleet/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IsolatedSession } from '../src/runtime/isolated-session.js';
 import { ModelSession, type TensorData } from '../src/runtime/model-session.js';
 import { InferenceServer } from '../src/server/inference-server.js';
 import { compareOutputs, ShadowEvaluator } from '../src/shadow/shadow-evaluator.js';
 import { type ShadowItem, ShadowReportBuffer, type ShadowSample } from '../src/shadow/shadow-report.js';
+import { waitFor } from './fake-device-api.js';
 import { LENET, mnistImages, perturbedLenet, prng, unaryChain } from './onnx-models.js';
 
 const BASE = '7f1d1c1e-0f6a-4b8e-9a52-3f3c2b1a0d9e';
@@ -106,6 +108,22 @@ describe(ShadowEvaluator.name, () => {
     await bounded.dispose();
     await sut.dispose();
     expect(session.released).toBe(true);
+  });
+
+  it('dispose does not wait for a slow candidate run beyond its limit; the session is released when the run ends', async () => {
+    const session = await IsolatedSession.create(LENET);
+    const sut = new ShadowEvaluator({ session, candidate: CAND, sampleRate: 1 });
+    const n = 4000;
+    const big = { input: { dims: [n, 1, 28, 28], data: new Float32Array(n * 784).fill(0.5) } };
+    expect(sut.offer(BASE, big, await base.run(big))).toBe(true);
+    await new Promise((r) => setImmediate(r)); // the candidate run has started
+    const t = performance.now();
+    await sut.dispose(1);
+    expect(performance.now() - t).toBeLessThan(50);
+    expect(session.released).toBe(false);
+    await sut.idle();
+    await waitFor(() => session.released, 5_000, 'released');
+    expect(sut.stats().samples).toBe(1);
   });
 
   it('a failing candidate (NaN, or throwing on the input) never fails or changes a served request', async () => {

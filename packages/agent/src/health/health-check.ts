@@ -1,4 +1,4 @@
-import type { ModelSession, TensorData, ValueInfo } from '../runtime/model-session.js';
+import type { InferenceRunner, TensorData, ValueInfo } from '../runtime/model-session.js';
 
 export class HealthCheckError extends Error {
   readonly code = 'health/check_failed';
@@ -37,7 +37,7 @@ export function generatedInputs(inputs: ValueInfo[]): Record<string, TensorData>
  * Runs a freshly loaded model once before it may serve: on generated inputs matching its spec, and on the
  * manifest's probe when present. Every output must be finite (and match the probe outputs within tolerance).
  */
-export async function healthCheck(session: ModelSession, manifest?: Record<string, unknown>): Promise<{ probed: boolean }> {
+export async function healthCheck(session: InferenceRunner, manifest?: Record<string, unknown>): Promise<{ probed: boolean }> {
   const check = (outputs: Record<string, TensorData>) => {
     if (Object.keys(outputs).length === 0) throw new HealthCheckError('model produced no outputs');
     for (const [name, t] of Object.entries(outputs)) {

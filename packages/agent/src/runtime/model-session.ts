@@ -15,12 +15,21 @@ export interface ValueInfo {
   shape: (number | string | null)[];
 }
 
+/** What the agent runs inferences on: an in-process {@link ModelSession}, or one in a child process (`IsolatedSession`). */
+export interface InferenceRunner {
+  readonly inputs: ValueInfo[];
+  readonly outputs: ValueInfo[];
+  run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>>;
+  dispose(): Promise<void>;
+}
+
 export interface SessionOptions {
   /** Intra-op threads. @defaultValue 1 */
   threads?: number;
 }
 
-function mapMetadata(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
+/** @internal onnxruntime's value metadata as our own {@link ValueInfo}. */
+export function mapMetadata(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
   return meta.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : null)) } : { name: m.name, type: 'non-tensor', shape: [] }));
 }
 
@@ -28,7 +37,7 @@ function mapMetadata(meta: readonly ort.InferenceSession.ValueMetadata[]): Value
  * The agent's only door to onnxruntime-node. Create with {@link ModelSession.create}; call {@link ModelSession.dispose}
  * in a `finally` (the native session holds the model's memory until then).
  */
-export class ModelSession {
+export class ModelSession implements InferenceRunner {
   readonly inputs: ValueInfo[];
   readonly outputs: ValueInfo[];
   private disposed = false;

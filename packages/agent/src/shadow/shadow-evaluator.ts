@@ -1,4 +1,4 @@
-import type { ModelSession, TensorData } from '../runtime/model-session.js';
+import type { InferenceRunner, TensorData } from '../runtime/model-session.js';
 import type { ShadowSample } from './shadow-report.js';
 
 /** The candidate a rollout asked this device to evaluate (desired state `shadow`). */
@@ -10,8 +10,11 @@ export interface ShadowCandidate {
 }
 
 export interface ShadowEvaluatorOptions {
-  /** The candidate's own session; the evaluator owns it and disposes it in {@link ShadowEvaluator.dispose}. */
-  session: ModelSession;
+  /**
+   * The candidate's own session (in a child process: `IsolatedSession`, so its runs never hold up the served ones);
+   * the evaluator owns it and disposes it in {@link ShadowEvaluator.dispose}.
+   */
+  session: InferenceRunner;
   candidate: ShadowCandidate;
   /** Share of served requests also run on the candidate, 0..1. */
   sampleRate: number;
@@ -110,7 +113,7 @@ export function compareOutputs(base: Record<string, TensorData>, candidate: Reco
 export class ShadowEvaluator {
   readonly candidate: ShadowCandidate;
   private rate: number;
-  private readonly session: ModelSession;
+  private readonly session: InferenceRunner;
   private readonly maxConcurrent: number;
   private readonly random: () => number;
   private inflight = 0;
@@ -195,11 +198,19 @@ export class ShadowEvaluator {
     return this.inflight === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Stops sampling, lets in-flight runs finish, then releases the candidate's session. */
-  async dispose(): Promise<void> {
+  /**
+   * Stops sampling and releases the candidate's session once its in-flight runs are done. Waits for them up to
+   * `waitMs`; a run still going then (a pathological candidate) releases the session when it ends instead, so a
+   * slow candidate never holds up a new assignment or the agent's shutdown.
+   */
+  async dispose(waitMs = 10_000): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.idle();
-    await this.session.dispose();
+    let timer: NodeJS.Timeout | undefined;
+    const idle = this.idle();
+    const settled = await Promise.race([idle.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), waitMs)))]);
+    clearTimeout(timer);
+    if (settled) await this.session.dispose();
+    else void idle.then(() => this.session.dispose());
   }
 }
