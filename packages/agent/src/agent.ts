@@ -138,6 +138,7 @@ export class Agent {
       running: this.running,
       deviceId: this.identity?.deviceId,
       counters: this.counters,
+      probation: this.server?.probation ?? null,
       shadow: this.shadowStatus(),
     };
   }

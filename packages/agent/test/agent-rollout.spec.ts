@@ -91,6 +91,7 @@ describe('Agent: failure reporting, post-swap fallback and shadow evaluation (ag
     const bad = api.assignment(v2);
     api.setDesired({ assignment: bad });
     await runs(sut, v2.versionId);
+    expect(sut.status().probation).toMatchObject({ versionId: v2.versionId, requests: 20, maxFailures: 1, checked: 0, failures: 0 });
     const t = Date.now();
     // concurrent load on the new model; every third input is negative (NaN from v2)
     const inputs = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? [-1, -4, 9, 16] : [1, 4, 9, 16]));
@@ -106,6 +107,7 @@ describe('Agent: failure reporting, post-swap fallback and shadow evaluation (ag
     const pointers = await new ModelStore(dir).pointers();
     expect(pointers.current?.versionId).toBe(v1.versionId);
     expect(sut.status().counters).toMatchObject({ installs: 2, fallbacks: 1 });
+    expect(sut.status().probation).toBeNull();
 
     // the same assignment again (a new etag): refused, not reinstalled
     api.setDesired({ assignment: bad });

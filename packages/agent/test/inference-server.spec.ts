@@ -99,11 +99,13 @@ describe('InferenceServer probation after a swap', () => {
         onPassed: (m) => void events.push(`passed ${m.sha256[0]}`),
       });
       expect(server.fallbackModel?.sha256).toBe(SHA);
+      expect(server.probation).toMatchObject({ sha256: 'b'.repeat(64), requests: 5, maxFailures: 0, checked: 0, failures: 0 });
       expect(server.disposedSessions).toBe(0);
       // wrong width: both models throw; the request fails (400) but is not the new model's fault
       await expect(server.infer({ x: { dims: [1, 3], data: new Float32Array(3) } })).rejects.toMatchObject({ status: 400 });
       for (let i = 0; i < 5; i++) expect((await server.infer({ x: { dims: [1, 4], data: Float32Array.from([4, -9, 16, 25]) } })).outputs.y!.data).toEqual([2, 3, 4, 5]);
       expect(events).toEqual(['passed b']);
+      expect(server.probation).toBeNull();
       expect(server.fallbackModel).toBeNull();
       await waitFor(() => server.disposedSessions === 1);
       expect(server.model?.sha256).toBe('b'.repeat(64));

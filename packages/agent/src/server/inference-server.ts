@@ -118,6 +118,13 @@ export class InferenceServer {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** The served model's probation while it lasts: inferences checked and failed so far, out of `requests`. */
+  get probation(): { versionId: string; sha256: string; requests: number; maxFailures: number; checked: number; failures: number } | null {
+    const p = this.slot?.probation;
+    if (!p || !this.slot) return null;
+    return { versionId: this.slot.model.versionId, sha256: this.slot.model.sha256, requests: p.requests, maxFailures: p.maxFailures, checked: p.checked, failures: p.failures };
+  }
+
   /** The model kept loaded behind one on probation, if any. */
   get fallbackModel(): ServedModel | null {
     return this.slot?.fallback?.model ?? null;
