@@ -130,7 +130,7 @@ async function runCases(
     rows.push([
       model,
       m.label,
-      m.label === 'teacher' ? '–' : `${pct(m.before.accuracy ?? m.before.agreement)}`,
+      m.label === 'teacher' ? '–' : `${pct(m.before.accuracy)} / ${pct(m.before.agreement)}`,
       pct(m.scores.accuracy),
       pct(m.scores.agreement),
       m.macs,
@@ -167,7 +167,7 @@ async function lenet(): Promise<void> {
     const drop = (t.scores.accuracy! - s.scores.accuracy!) * 100;
     const cut = 1 - s.macs / t.macs;
     targets.push([
-      `lenet5 ${s.label} student: within 1.0 pt of the teacher, ≥ 40% fewer MACs`,
+      `lenet5 ${s.label} student: within 1.0 pt of the teacher, ≥ 40% fewer MACs${s.label.startsWith('pruned') ? '' : ' (the pruned target, for comparison)'}`,
       `${pct(s.scores.accuracy)} vs ${pct(t.scores.accuracy)} (${drop >= 0 ? '−' : '+'}${Math.abs(drop).toFixed(2)} pt), −${(cut * 100).toFixed(1)}% MACs`,
       drop <= 1 && cut >= 0.4 ? 'PASS' : 'MISS',
     ]);
@@ -179,15 +179,17 @@ async function mobilenet(): Promise<void> {
   const teacher = await readModelFile(fx('models/person-mobilenetv2/model.onnx'));
   const evalSet = fx('npz/natural128-eval-102.npz');
   const labels = (await (await openNpz(evalSet)).readArray('labels')).data as BigInt64Array;
-  const common = { heldOut: { fraction: 0.1 }, epochs: 15, batchSize: 16, temperature: 4, earlyStopping: { patience: 5 } } as const;
+  // 90 training images, 10 held out. A learning rate of 0.01 wrecks this body (BatchNorm folded into most convolutions):
+  // even with the teacher's own features and a zeroed classifier it falls to a constant prediction, where 0.001 learns.
+  const common = { heldOut: { fraction: 0.1 }, epochs: 20, batchSize: 16, temperature: 4, earlyStopping: { patience: 8 }, augment: { hflip: true, shift: 8 } } as const;
   await runCases(
     'person-mobilenetv2',
     teacher,
     [{ path: fx('npz/natural128-calib-100.npz') }],
     { file: evalSet, input: 'input_1:0', start: 0, count: 102, labels },
     [
-      { label: 'pruned 50%', student: { name: 'pruned', ratio: 0.5 }, options: { ...common, learningRate: { kind: 'cosine', initial: 0.01 } } },
-      { label: 'dwcnn', student: { name: 'dwcnn' }, options: { ...common, learningRate: { kind: 'cosine', initial: 0.05 } } },
+      { label: 'pruned 50%', student: { name: 'pruned', ratio: 0.5 }, options: { ...common, learningRate: { kind: 'cosine', initial: 0.001 } } },
+      { label: 'dwcnn', student: { name: 'dwcnn' }, options: { ...common, learningRate: { kind: 'cosine', initial: 0.01 } } },
     ],
   );
 }
@@ -200,13 +202,13 @@ async function run(): Promise<void> {
   await lenet();
   await mobilenet();
   process.stdout.write(
-    `\n${renderTable(['teacher', 'model', 'before distill', 'top-1', 'agreement', 'MACs', 'MACs cut', 'bytes', 'size', 'latency ms', 'train s', 'samples/s', 'epochs'], rows)}\n`,
+    `\n${renderTable(['teacher', 'model', 'untrained top-1 / agr.', 'top-1', 'agreement', 'MACs', 'MACs cut', 'bytes', 'size', 'latency ms', 'train s', 'samples/s', 'epochs'], rows)}\n`,
   );
   process.stdout.write(
     [
       'top-1: accuracy on labelled samples the students never saw (mnist-eval-9k[7000, 9000); natural128-eval-102 has 2 labelled images).',
-      'agreement: same top-1 class as the teacher on those samples (all 102 natural images). before distill: the untrained student (pruned, or',
-      'freshly initialised) on the same metric (top-1 when labelled, else agreement). latency: median of 200 runs, batch 1, 1 thread.',
+      'agreement: same top-1 class as the teacher on those samples (all 102 natural images). untrained: the student before distillation',
+      '(pruned, or freshly initialised) on the same samples. latency: median of 200 runs, batch 1, 1 thread.',
       'train s: the whole distill() call (teacher outputs, training-graph compile, epochs, held-out scoring).',
     ].join('\n') + '\n',
   );
