@@ -15,16 +15,19 @@ const USAGE = `usage:
 rollout options:
   --probation-requests N      inferences watched after a swap (default 20); --no-probation turns the watch off
   --probation-max-failures N  failures (throw or non-finite output) tolerated among them before swapping back (default 1)
-  --shadow-concurrency N      shadow candidate runs at once (default 1)`;
+  --shadow-concurrency N      shadow candidate runs at once (default 1)
+  --shadow-isolation MODE     process (default for run: the candidate in a child process, ~85-120 MiB more RSS, served
+                              requests never wait for it) or inline (in the agent's process; default for simulate)`;
 
 const ROLLOUT_OPTIONS = {
   'probation-requests': { type: 'string' },
   'probation-max-failures': { type: 'string' },
   'no-probation': { type: 'boolean' },
   'shadow-concurrency': { type: 'string' },
+  'shadow-isolation': { type: 'string' },
 } as const;
 
-function rolloutOptions(values: { 'probation-requests'?: string; 'probation-max-failures'?: string; 'no-probation'?: boolean; 'shadow-concurrency'?: string }) {
+function rolloutOptions(values: { 'probation-requests'?: string; 'probation-max-failures'?: string; 'no-probation'?: boolean; 'shadow-concurrency'?: string; 'shadow-isolation'?: string }) {
   const int = (name: string, v: string | undefined, min: number) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -34,9 +37,12 @@ function rolloutOptions(values: { 'probation-requests'?: string; 'probation-max-
   const requests = int('probation-requests', values['probation-requests'], 1);
   const maxFailures = int('probation-max-failures', values['probation-max-failures'], 0);
   const shadowConcurrency = int('shadow-concurrency', values['shadow-concurrency'], 1);
+  const isolation = values['shadow-isolation'];
+  if (isolation !== undefined && isolation !== 'process' && isolation !== 'inline') throw new Error(`--shadow-isolation must be process or inline\n${USAGE}`);
   return {
     probation: values['no-probation'] ? (false as const) : { ...(requests !== undefined ? { requests } : {}), ...(maxFailures !== undefined ? { maxFailures } : {}) },
     ...(shadowConcurrency !== undefined ? { shadowConcurrency } : {}),
+    ...(isolation !== undefined ? { shadowIsolation: isolation as 'process' | 'inline' } : {}),
   };
 }
 

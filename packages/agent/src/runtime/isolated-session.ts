@@ -107,6 +107,11 @@ export class IsolatedSession implements InferenceRunner {
     });
   }
 
+  /** The child's process id. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get released(): boolean {
     return this.exited;
   }
