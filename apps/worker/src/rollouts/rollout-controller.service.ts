@@ -9,6 +9,7 @@ import {
   judgeWave,
   lockRollout,
   noEffects,
+  orderDevices,
   recordDeviceEvents,
   recordEvent,
   refreshRunning,
@@ -278,7 +279,12 @@ export class RolloutControllerService {
   ): Promise<Step> {
     if (await this.failFast(tx, r, wave, gates, effects, now)) return { progressed: false };
     await recordDeviceEvents(tx, r.id, SYSTEM_ACTOR, await refreshRunning(tx, this.waveRef(r, wave)));
-    const waiting = await devicesIn(tx, r.id, ['pending', 'shadow'], wave.index);
+    // Shadowing devices first (their candidate was judged on them), then in plan order: a rate-limited wave
+    // switches the same devices first whichever worker ticks.
+    const shadowing = new Set(await devicesIn(tx, r.id, ['shadow'], wave.index));
+    const waiting = orderDevices(r.id, await devicesIn(tx, r.id, ['pending', 'shadow'], wave.index)).sort(
+      (a, b) => Number(shadowing.has(b)) - Number(shadowing.has(a)),
+    );
     let budget = waiting.length;
     if (strategy.kind === 'canary' && strategy.maxDevicesPerMinute !== undefined) {
       // The limit holds across ticks and waves: count the switches of the last minute in the history.
@@ -288,7 +294,6 @@ export class RolloutControllerService {
       budget = Math.max(0, Math.min(budget, strategy.maxDevicesPerMinute - recent));
     }
     if (budget > 0) {
-      // Shadowing devices first (they were judged), then in plan order.
       await switchDevices(tx, r, waiting.slice(0, budget), SYSTEM_ACTOR, effects);
     }
     if (waiting.length > budget) return { progressed: false };
