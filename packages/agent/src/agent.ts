@@ -262,9 +262,9 @@ export class Agent {
     this.log(what, { message: (err as Error).message });
   }
 
-  /** Clears a failure of `source` (settled: the assignment or shadow it concerned is no longer wanted). */
-  private settle(source: AgentError['source']) {
-    if (this.lastError?.source !== source || this.unauthorized) return;
+  /** Clears a failure of one of `sources` (settled: what it concerned is no longer wanted, or now works). */
+  private settle(...sources: AgentError['source'][]) {
+    if (!this.lastError || !sources.includes(this.lastError.source) || this.unauthorized) return;
     this.lastError = null;
     this.health = 'ok';
   }
@@ -331,8 +331,9 @@ export class Agent {
 
   private async applyNow(a: DesiredAssignment): Promise<void> {
     if (this.running?.sha256 === a.sha256 && this.running.variantId === a.variant.id) {
-      // Desired is what runs (a rollback returned the device here): an earlier assignment's failure is settled.
-      this.settle('assignment');
+      // Desired is what runs (a rollback returned the device here): an earlier assignment's failure is settled, and
+      // so is a failed restore of another model at start.
+      this.settle('assignment', 'restore');
       return;
     }
     const key = `${a.variant.id}:${a.sha256}:${a.signature}`;
@@ -344,7 +345,7 @@ export class Agent {
       await this.load(m, a.manifest, previous ? (reason) => void this.exclusive(() => this.fallBack(m, previous, key, reason)) : undefined);
       await this.store.activate(m, this.pinned());
       this.counters.installs!++;
-      this.settle('assignment');
+      this.settle('assignment', 'restore');
       this.log('installed', { sha256: a.sha256, version: a.version.number });
     } catch (err) {
       if (this.handleAuth(err)) return;

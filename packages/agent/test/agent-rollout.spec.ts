@@ -215,4 +215,24 @@ describe('Agent: failure reporting, post-swap fallback and shadow evaluation (ag
     await waitFor(() => sut.status().shadow === null, 5_000, 'shadow gone');
     await waitFor(async () => (await children()) === before, 5_000, 'child exited');
   });
+
+  it('a model that fails to restore at start is reported with its versionId; the previous one serves, and desired == running clears it', async () => {
+    const v1 = version(1, GOOD);
+    const a1 = api.assignment(v1);
+    const broken = { sha256: 'b'.repeat(64), versionId: crypto.randomUUID(), variantId: crypto.randomUUID(), installedAt: new Date().toISOString() };
+    await fs.mkdir(path.join(dir, 'models'), { recursive: true });
+    await fs.writeFile(path.join(dir, 'models', `${a1.sha256}.onnx`), GOOD);
+    await fs.writeFile(path.join(dir, 'models', `${broken.sha256}.onnx`), 'not a model');
+    const installed = { sha256: a1.sha256, versionId: v1.versionId, variantId: v1.variantId, installedAt: new Date().toISOString() };
+    await fs.writeFile(path.join(dir, 'active.json'), JSON.stringify({ v: 1, current: broken, previous: installed }));
+    const sut = new Agent({ stateDir: dir, serve: false, push: false, waitS: 1, heartbeatMs: 60_000, flushMs: 60_000 });
+    agent = sut;
+    await sut.start();
+    expect(sut.status()).toMatchObject({ health: 'degraded', running: { versionId: v1.versionId }, error: { code: 'restore/failed', versionId: broken.versionId } });
+    // nothing assigned yet: the first heartbeat carries the restore failure
+    await heartbeat(0, (h) => h.error?.code === 'restore/failed' && h.error.versionId === broken.versionId);
+    const t = api.setDesired({ assignment: a1 });
+    expect(await heartbeat(t, (h) => h.health === 'ok')).toMatchObject({ error: null, running: { versionId: v1.versionId } });
+    expect(sut.status().counters.installs).toBe(0);
+  });
 });
