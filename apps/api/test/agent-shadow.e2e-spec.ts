@@ -295,4 +295,37 @@ describe('agents × rollouts: shadow evaluation, failure reports (real API, work
       await w.sim.stop();
     }
   });
+
+  it('installs a variant the real worker compressed and signed: its probe (dataset inputs, measured outputs) is checked on the device', async () => {
+    const group = 'probe-fleet';
+    const { token } = await createToken(sut, { group });
+    const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-probe-'));
+    dirs.push(stateDir);
+    const sim = await simulate({ count: 1, server: url, token, stateDir, serve: false, waitS: 2, heartbeatMs: 1_000, flushMs: 1_000 });
+    try {
+      const device = (await sut.http.get(`/api/devices?group=${group}`).expect(200)).body.items[0] as { id: string; profile: { slug: string } };
+      const modelId = (await sut.http.post('/api/models').send({ name: 'probed', task: 'image-classification' }).expect(201)).body.id as string;
+      await sut.http.post(`/api/models/${modelId}/versions`).attach('file', LENET).expect(201);
+      await sut.http.post(`/api/models/${modelId}/datasets`).field('name', 'eval').field('purpose', 'evaluation').attach('file', fixture('npz/mnist-calib-1k.npz'), 'eval.npz').expect(201);
+      const recipes = [
+        { id: 'fp32', precision: 'fp32', steps: [{ name: 'optimize', level: 'basic' }] },
+        { id: 'int8-dynamic', precision: 'int8', steps: [{ name: 'optimize', level: 'basic' }, { name: 'int8-dynamic' }] },
+      ];
+      const run = (await sut.http.post(`/api/models/${modelId}/versions/1/pipelines`).send({ profiles: [device.profile.slug], recipes }).expect(201)).body as { id: string };
+      await waitFor('the pipeline', async () => ['succeeded', 'partial', 'failed'].includes((await sut.http.get(`/api/pipelines/${run.id}`).expect(200)).body.status), 60_000, 250);
+      const variants = await sut.db.variant.findMany({ where: { version: { modelId } } });
+      const recommended = variants.find((v) => v.recommended)!;
+      expect(recommended).toBeDefined();
+      const probe = (recommended.manifest as { probe?: { inputs: Record<string, { dims: number[] }>; tolerance: number } }).probe;
+      expect(probe?.inputs.input?.dims).toEqual([4, 1, 28, 28]);
+      await sut.http.post('/api/assignments').send({ modelId, version: 1, target: { group } }).expect(200);
+      const [agent] = sim.agents;
+      await waitFor('the worker-made variant running', async () => agent!.status().running?.variantId === recommended.id, 20_000);
+      expect(agent!.status()).toMatchObject({ health: 'ok', error: null, counters: { installs: 1, refused: 0, probed: 1 } });
+      const r = await agent!.infer({ input: { dims: [1, 1, 28, 28], data: images[0]! } });
+      expect(r.modelVersion.variantId).toBe(recommended.id);
+    } finally {
+      await sim.stop();
+    }
+  });
 });

@@ -225,7 +225,8 @@ export class Agent {
         ? await this.opts.sessions.acquire(m.sha256, file)
         : await ModelSession.create(file, { threads });
     try {
-      await healthCheck(session, manifest);
+      // models whose manifest carries the platform's probe, checked against it
+      if ((await healthCheck(session, manifest)).probed) this.counters.probed = (this.counters.probed ?? 0) + 1;
     } catch (err) {
       await session.dispose();
       throw err;
