@@ -11,11 +11,10 @@
 //      version (target < 30 s), API p99 meanwhile.
 // The served side runs as a separate node process (this file with --child) so its RSS is its own.
 import { fork } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
-import fs from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchPlatform, fixtures, waitFor } from './bench-harness.mjs';
+import { benchPlatform, fixtures, groupDevices, insertSignedVariant, jsonClient, uploadVersion, waitFor } from './bench-harness.mjs';
 
 const MODEL = path.join(fixtures, 'models/person-mobilenetv2/model.onnx');
 const DIMS = [1, 3, 128, 128];
@@ -166,51 +165,20 @@ if (process.argv[2] === '--child') {
 
 /** f. N simulated agents against one API: enroll, then time a group assignment until every device runs it. */
 async function fleet(count, pct) {
-  const { default: pg } = await import('pg');
-  const { canonicalJson } = await import('@edgefleet/contracts');
   const { privateKey } = generateKeyPairSync('ed25519');
   const platform = await benchPlatform('agent');
   const { dataDir, port, base } = platform;
   const dbUrl = platform.dbUrl;
-  const json = async (method, url, body) => {
-    const res = await fetch(`${base}${url}`, { method, ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
-    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const json = jsonClient(base);
   try {
     platform.start('apps/api/dist/main.api.js', { env: { AUTO_PIPELINES: 'false', ARTIFACT_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }) } });
     await waitFor(async () => (await fetch(`${base}/health`)).ok, 30_000, 'the API');
     const model = await json('POST', '/models', { name: 'lenet', task: 'image-classification' });
-    const upload = async (file) => {
-      const form = new FormData();
-      form.set('file', new Blob([fs.readFileSync(file)]), 'model.onnx');
-      const res = await fetch(`${base}/models/${model.id}/versions`, { method: 'POST', body: form });
-      if (!res.ok) throw new Error(`upload: ${res.status} ${await res.text()}`);
-      return res.json();
-    };
+    const upload = (file) => uploadVersion(base, model.id, file);
     const v1 = await upload(path.join(fixtures, 'models/mnist-lenet5/model.onnx'));
     const v2 = await upload(path.join(fixtures, 'models/mnist-lenet5-bn/model.onnx'));
     const { token } = await json('POST', '/enrollment-tokens', { name: 'bench', group: 'bench' });
-    // a recommended variant per version for the profile the agents match, reusing the version's blob (as the worker would)
-    const variantFor = async (v, profileSlug) => {
-      const db = new pg.Client({ connectionString: dbUrl });
-      await db.connect();
-      try {
-        const { rows: [a] } = await db.query(
-          `INSERT INTO artifacts (id, org_id, kind, format, storage_key, byte_size, sha256) SELECT gen_random_uuid(), org_id, 'variant', 'onnx', storage_key, byte_size, sha256 FROM artifacts WHERE id = (SELECT artifact_id FROM model_versions WHERE id = $1) RETURNING id, byte_size, sha256`,
-          [v.id],
-        );
-        const { rows: [p] } = await db.query('SELECT id FROM hardware_profiles WHERE slug = $1', [profileSlug]);
-        const manifest = { v: 1, model: { id: model.id, name: model.name }, version: { id: v.id, number: v.number }, profile: profileSlug, recipe: 'int8-dyn', artifact: { sha256: a.sha256, bytes: Number(a.byte_size), format: 'onnx' }, createdAt: new Date().toISOString() };
-        await db.query(
-          `INSERT INTO variants (id, version_id, profile_id, recipe_id, recipe, precision, artifact_id, evaluation, reports, verdict, verdict_reasons, judged_on, on_pareto_front, recommended, manifest, signature, updated_at)
-           VALUES (gen_random_uuid(), $1, $2, 'int8-dyn', $3, 'int8', $4, $5, '[]', 'passed', '{}', 'synthetic-agreement', true, true, $6, $7, now())`,
-          [v.id, p.id, JSON.stringify({ id: 'int8-dyn', precision: 'int8', steps: [{ name: 'int8-dynamic' }] }), a.id, JSON.stringify({ v: 1, sizeBytes: Number(a.byte_size) }), JSON.stringify(manifest), sign(null, Buffer.from(canonicalJson(manifest)), privateKey).toString('base64')],
-        );
-      } finally {
-        await db.end();
-      }
-    };
+    const variantFor = (v, profileSlug) => insertSignedVariant(dbUrl, { model, version: v, profileSlug, privateKey });
 
     const stateDir = path.join(dataDir, 'agents');
     const t0 = performance.now();
@@ -225,14 +193,7 @@ async function fleet(count, pct) {
     const profile = (await json('GET', '/devices?group=bench&limit=1')).items[0].profile.slug;
     await variantFor(v1, profile);
     await variantFor(v2, profile);
-    const devices = async () => {
-      const all = [];
-      for (let offset = 0; ; offset += 200) {
-        const page = await json('GET', `/devices?group=bench&limit=200&offset=${offset}`);
-        all.push(...page.items);
-        if (all.length >= page.total) return all;
-      }
-    };
+    const devices = () => groupDevices(base, 'bench');
     const rollout = async (v) => {
       const probes = [];
       let probing = true;

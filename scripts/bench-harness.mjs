@@ -72,3 +72,62 @@ export async function benchPlatform(label) {
     },
   };
 }
+
+/**
+ * Gives version `v` of `model` a recommended variant for `profileSlug`, reusing the version's blob and signed with
+ * `privateKey` (the platform's ARTIFACT_SIGNING_KEY), as the worker would; the benchmarks skip the pipelines.
+ */
+export async function insertSignedVariant(dbUrl, { model, version: v, profileSlug, privateKey }) {
+  const { sign } = await import('node:crypto');
+  const { canonicalJson } = await import('@edgefleet/contracts');
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  try {
+    const {
+      rows: [a],
+    } = await db.query(
+      `INSERT INTO artifacts (id, org_id, kind, format, storage_key, byte_size, sha256) SELECT gen_random_uuid(), org_id, 'variant', 'onnx', storage_key, byte_size, sha256 FROM artifacts WHERE id = (SELECT artifact_id FROM model_versions WHERE id = $1) RETURNING id, byte_size, sha256`,
+      [v.id],
+    );
+    const {
+      rows: [p],
+    } = await db.query('SELECT id FROM hardware_profiles WHERE slug = $1', [profileSlug]);
+    const manifest = { v: 1, model: { id: model.id, name: model.name }, version: { id: v.id, number: v.number }, profile: profileSlug, recipe: 'int8-dyn', artifact: { sha256: a.sha256, bytes: Number(a.byte_size), format: 'onnx' }, createdAt: new Date().toISOString() };
+    await db.query(
+      `INSERT INTO variants (id, version_id, profile_id, recipe_id, recipe, precision, artifact_id, evaluation, reports, verdict, verdict_reasons, judged_on, on_pareto_front, recommended, manifest, signature, updated_at)
+       VALUES (gen_random_uuid(), $1, $2, 'int8-dyn', $3, 'int8', $4, $5, '[]', 'passed', '{}', 'synthetic-agreement', true, true, $6, $7, now())`,
+      [v.id, p.id, JSON.stringify({ id: 'int8-dyn', precision: 'int8', steps: [{ name: 'int8-dynamic' }] }), a.id, JSON.stringify({ v: 1, sizeBytes: Number(a.byte_size) }), JSON.stringify(manifest), sign(null, Buffer.from(canonicalJson(manifest)), privateKey).toString('base64')],
+    );
+  } finally {
+    await db.end();
+  }
+}
+
+/** JSON over HTTP against `base`; throws with the body on a non-2xx. */
+export function jsonClient(base) {
+  return async (method, url, body) => {
+    const res = await fetch(`${base}${url}`, { method, ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? undefined : res.json();
+  };
+}
+
+/** Uploads an ONNX file as a new version of `modelId`. */
+export async function uploadVersion(base, modelId, file) {
+  const form = new FormData();
+  form.set('file', new Blob([fs.readFileSync(file)]), path.basename(file));
+  const res = await fetch(`${base}/models/${modelId}/versions`, { method: 'POST', body: form });
+  if (!res.ok) throw new Error(`upload: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Every device of a group, paging through the API. */
+export async function groupDevices(base, group) {
+  const json = jsonClient(base);
+  const all = [];
+  for (let offset = 0; ; offset += 200) {
+    const page = await json('GET', `/devices?group=${encodeURIComponent(group)}&limit=200&offset=${offset}`);
+    all.push(...page.items);
+    if (all.length >= page.total) return all;
+  }
+}
