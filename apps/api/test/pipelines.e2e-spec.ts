@@ -44,6 +44,7 @@ describe('pipelines API', () => {
     queues = {
       [QueueName.Pipelines]: new Queue(QueueName.Pipelines, { connection, prefix: sut.config.queue.prefix }),
       [QueueName.Compress]: new Queue(QueueName.Compress, { connection, prefix: sut.config.queue.prefix }),
+      [QueueName.Rollouts]: new Queue(QueueName.Rollouts, { connection, prefix: sut.config.queue.prefix }),
     };
     lenet = await fs.readFile(LENET);
     modelId = (await sut.http.post('/api/models').send({ name: 'lenet', task: 'image-classification' }).expect(201)).body.id;

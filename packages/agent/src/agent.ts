@@ -319,6 +319,9 @@ export class Agent {
         if (this.poll.signal.aborted) continue;
         if (this.handleAuth(err)) break;
         failures++;
+        // Logged on the first failure of a streak and then sparingly: a desired state that cannot be read or
+        // parsed would otherwise leave the device silently idle.
+        if (failures === 1 || failures % 20 === 0) this.log('desired/failed', { failures, error: err instanceof Error ? err.message.slice(0, 500) : String(err) });
         // Server away: keep serving, back off (jittered) before asking again.
         await sleep(Math.random() * Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
       }
