@@ -10,3 +10,4 @@ export * from './manifest.js';
 export * from './pipelines.js';
 export * from './devices.js';
 export * from './rollouts.js';
+export * from './auth.js';
