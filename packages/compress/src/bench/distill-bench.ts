@@ -158,9 +158,10 @@ async function lenet(): Promise<void> {
     { file: evalSet, input: 'input', start: 7000, count: 2000, labels },
     [
       { label: 'pruned 50%', student: { name: 'pruned', ratio: 0.5 }, options: { ...common, learningRate: { kind: 'cosine', initial: 0.01 } } },
-      { label: 'mlp', student: { name: 'mlp' }, options: { ...common, learningRate: { kind: 'cosine', initial: 0.05 } } },
-      { label: 'cnn-small', student: { name: 'cnn-small' }, options: { ...common, learningRate: { kind: 'cosine', initial: 0.05 } } },
-      { label: 'dwcnn', student: { name: 'dwcnn' }, options: { ...common, learningRate: { kind: 'cosine', initial: 0.05 } } },
+      // Built-in students start from random weights: more epochs, a higher learning rate.
+      { label: 'mlp', student: { name: 'mlp' }, options: { ...common, epochs: 20, learningRate: { kind: 'cosine', initial: 0.05 } } },
+      { label: 'cnn-small', student: { name: 'cnn-small' }, options: { ...common, epochs: 20, learningRate: { kind: 'cosine', initial: 0.05 } } },
+      { label: 'dwcnn', student: { name: 'dwcnn' }, options: { ...common, epochs: 20, learningRate: { kind: 'cosine', initial: 0.05 } } },
     ],
   );
   for (const s of students) {
