@@ -5,7 +5,7 @@ import { readModelFile } from '../ir/model-file.js';
 import { MODELS, NPZ } from '../../test/fixtures.js';
 import { accuracyOn } from '../../test/mnist-accuracy.js';
 import { EVAL_NPZ } from '../../test/pass-run.js';
-import { distill, type DistillProgress } from './distill.js';
+import { better, distill, type DistillProgress } from './distill.js';
 
 const EPOCHS = Number(process.env.DISTILL_EPOCHS ?? 3);
 
@@ -62,5 +62,13 @@ describe('distill', () => {
     const heldOut = report.details['heldOut'] as { before: { accuracy: number }; after: { accuracy: number } };
     expect(report.details['options']).toMatchObject({ augment: { shift: 2 } });
     expect(heldOut.after.accuracy - heldOut.before.accuracy).toBeGreaterThan(0.4);
+  });
+
+  it('keeps a trained epoch over the untrained student when a tiny held-out set ties on agreement', () => {
+    const untrained = { accuracy: null, agreement: 0.5, divergence: 0.3 };
+    expect(better({ accuracy: null, agreement: 0.5, divergence: 0.1 }, untrained)).toBe(true);
+    expect(better({ accuracy: null, agreement: 0.5, divergence: 0.3 }, untrained)).toBe(false);
+    expect(better({ accuracy: null, agreement: 0.4, divergence: 0.01 }, untrained)).toBe(false);
+    expect(better({ accuracy: 0.9, agreement: 0.8, divergence: 0.5 }, { accuracy: 0.8, agreement: 0.9, divergence: 0.1 })).toBe(true);
   });
 });

@@ -300,7 +300,7 @@ export function learningRate(schedule: LearningRateSchedule, step: number, total
   return schedule.initial * schedule.gamma ** Math.floor(step / stepsPerEpoch / schedule.everyEpochs);
 }
 
-interface HeldOutScore {
+export interface HeldOutScore {
   readonly accuracy: number | null;
   readonly agreement: number;
   /** Mean KL(teacher ‖ student) of the softmax outputs (T = 1). */
@@ -312,7 +312,7 @@ interface HeldOutScore {
  * the teacher does. Small held-out sets (a few images) tie often, and a strict comparison would then keep
  * the untrained student however much training improved it.
  */
-function better(a: HeldOutScore, b: HeldOutScore): boolean {
+export function better(a: HeldOutScore, b: HeldOutScore): boolean {
   const [sa, sb] = [a.accuracy ?? a.agreement, b.accuracy ?? b.agreement];
   return sa > sb || (sa === sb && a.divergence < b.divergence);
 }
