@@ -1,8 +1,10 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useState } from 'react';
+import { type ComponentType, useState } from 'react';
 import { createBrowserRouter, NavLink, Navigate, Outlet, type RouteObject, RouterProvider } from 'react-router';
 import { shouldRetry } from './api/queries';
+import { AuthProvider, RequireAuth, RequireRole, useAuth } from './auth/auth-context';
 import { HealthBanner } from './components/health-banner';
+import { LoginPage } from './pages/login-page';
 import { DevicesPage } from './pages/devices-page';
 import { ModelDetailPage } from './pages/model-detail-page';
 import { ModelsPage } from './pages/models-page';
@@ -12,7 +14,35 @@ import { ProfilesPage } from './pages/profiles-page';
 import { RolloutDetailPage } from './pages/rollout-detail-page';
 import { RolloutsPage } from './pages/rollouts-page';
 
+/** Who is logged in, with their role, and the way out. Nothing when the API has no accounts. */
+export function UserMenu() {
+  const auth = useAuth();
+  const [error, setError] = useState<string | null>(null);
+  if (!auth.session) return null;
+  const who = auth.session.user?.email ?? 'API key';
+  return (
+    <div className="user-menu" aria-label="account">
+      <span className="user-email" data-testid="user-email">
+        {who}
+      </span>
+      <span className={`role-badge role-${auth.session.role}`} data-testid="user-role">
+        {auth.session.role}
+      </span>
+      <button type="button" onClick={() => auth.signOut().catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)))}>
+        Log out
+      </button>
+      {error && (
+        <span className="field-error" role="alert">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
 export function Layout() {
+  const auth = useAuth();
+  const admin = auth.can('user:manage') || auth.can('apikey:manage') || auth.can('audit:read');
   return (
     <div className="app">
       <HealthBanner />
@@ -24,17 +54,44 @@ export function Layout() {
             <NavLink to="/devices">Devices</NavLink>
             <NavLink to="/rollouts">Rollouts</NavLink>
             <NavLink to="/profiles">Profiles</NavLink>
+            {admin && auth.status !== 'open' && (
+              <>
+                <span className="nav-section">Admin</span>
+                {auth.can('user:manage') && <NavLink to="/admin/users">Users</NavLink>}
+                {auth.can('apikey:manage') && <NavLink to="/admin/api-keys">API keys</NavLink>}
+                {auth.can('audit:read') && <NavLink to="/admin/audit">Audit log</NavLink>}
+              </>
+            )}
           </nav>
         </aside>
-        <main className="content">
-          <Outlet />
-        </main>
+        <div className="main-col">
+          <header className="topbar">
+            <UserMenu />
+          </header>
+          <main className="content">
+            <Outlet />
+          </main>
+        </div>
       </div>
     </div>
   );
 }
 
-export const routes: RouteObject[] = [
+function Root() {
+  return (
+    <AuthProvider>
+      <Outlet />
+    </AuthProvider>
+  );
+}
+
+// Admin pages are lazy (few users open them) and show "not allowed" to roles that may not.
+const adminPage = (action: 'user:manage' | 'apikey:manage' | 'audit:read', load: () => Promise<{ default: ComponentType }>): RouteObject['lazy'] => async () => {
+  const Page = (await load()).default;
+  return { Component: () => <RequireRole action={action}><Page /></RequireRole> };
+};
+
+export const appRoutes: RouteObject[] = [
   {
     path: '/',
     element: <Layout />,
@@ -48,10 +105,24 @@ export const routes: RouteObject[] = [
       { path: 'devices', element: <DevicesPage /> },
       { path: 'devices/:id', lazy: async () => ({ Component: (await import('./pages/device-detail-page')).DeviceDetailPage }) },
       { path: 'rollouts', element: <RolloutsPage /> },
-      { path: 'rollouts/new', element: <NewRolloutPage /> },
+      { path: 'rollouts/new', element: <RequireRole action="rollout:write"><NewRolloutPage /></RequireRole> },
       { path: 'rollouts/:id', element: <RolloutDetailPage /> },
       { path: 'profiles', element: <ProfilesPage /> },
+      { path: 'admin/users', lazy: adminPage('user:manage', async () => ({ default: (await import('./pages/users-page')).UsersPage })) },
+      { path: 'admin/api-keys', lazy: adminPage('apikey:manage', async () => ({ default: (await import('./pages/api-keys-page')).ApiKeysPage })) },
+      { path: 'admin/audit', lazy: adminPage('audit:read', async () => ({ default: (await import('./pages/audit-page')).AuditPage })) },
       { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+];
+
+/** The login page outside the layout; everything else behind RequireAuth. */
+export const routes: RouteObject[] = [
+  {
+    element: <Root />,
+    children: [
+      { path: '/login', element: <LoginPage /> },
+      { element: <RequireAuth><Outlet /></RequireAuth>, children: appRoutes },
     ],
   },
 ];

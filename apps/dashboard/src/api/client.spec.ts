@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeXhr } from '../test/fake-xhr';
 import { jsonResponse } from '../test/factories';
-import { ApiError, apiFetch, ClientErrorCode, parseApiError, uploadWithProgress, withQuery } from './client';
+import { ApiError, apiFetch, ClientErrorCode, onUnauthorized, parseApiError, uploadWithProgress, withQuery } from './client';
 
 describe(parseApiError.name, () => {
   it("carries the API's code, message and request id", () => {
@@ -43,6 +43,37 @@ describe(apiFetch.name, () => {
     await expect(apiFetch('/api/models')).rejects.toMatchObject({ code: ClientErrorCode.Network, status: 0 });
   });
 
+  it('sends the session cookie, also to another origin', async () => {
+    const fetchMock = vi.fn(async () => jsonResponse({}));
+    vi.stubGlobal('fetch', fetchMock);
+    await apiFetch('/api/models');
+    expect((fetchMock.mock.calls[0] as unknown as [string, RequestInit])[1].credentials).toBe('include');
+  });
+
+  it('reports a 401 to the session listeners, except from the auth endpoints', async () => {
+    const seen: string[] = [];
+    const off = onUnauthorized((err) => seen.push(err.code));
+    try {
+      vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ statusCode: 401, error: 'auth/session_expired', message: 'log in again' }, 401)));
+      await expect(apiFetch('/api/models')).rejects.toMatchObject({ status: 401 });
+      await expect(apiFetch('/api/auth/login', { method: 'POST', body: {} })).rejects.toMatchObject({ status: 401 });
+      expect(seen).toEqual(['auth/session_expired']);
+      vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ statusCode: 403, error: 'auth/forbidden', message: 'no' }, 403)));
+      await expect(apiFetch('/api/rollouts', { method: 'POST' })).rejects.toMatchObject({ status: 403 });
+      expect(seen).toHaveLength(1);
+    } finally {
+      off();
+    }
+  });
+
+  it('reads Retry-After from a 429', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(JSON.stringify({ statusCode: 429, error: 'request/rate_limited', message: 'slow down' }), { status: 429, headers: { 'retry-after': '42' } })),
+    );
+    await expect(apiFetch('/api/auth/login', { method: 'POST', body: {} })).rejects.toMatchObject({ status: 429, retryAfterS: 42 });
+  });
+
   it('returns undefined for 204', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response(null, { status: 204 })));
     await expect(apiFetch('/api/models/x', { method: 'DELETE' })).resolves.toBeUndefined();
@@ -67,6 +98,20 @@ describe(uploadWithProgress.name, () => {
     xhr.respond(201, { number: 3 });
     await expect(promise).resolves.toEqual({ number: 3 });
     expect(seen).toEqual([0.25, 1]);
+  });
+
+  it('sends credentials and reports a 401 like fetch does', async () => {
+    const seen: number[] = [];
+    const off = onUnauthorized((err) => seen.push(err.status));
+    try {
+      const p = uploadWithProgress('/api/models/m/versions', new FormData(), () => {});
+      expect(FakeXhr.last().withCredentials).toBe(true);
+      FakeXhr.last().respond(401, { statusCode: 401, error: 'auth/session_expired', message: 'log in again' });
+      await expect(p).rejects.toMatchObject({ status: 401 });
+      expect(seen).toEqual([401]);
+    } finally {
+      off();
+    }
   });
 
   it("rejects with the API's error and on network failure", async () => {

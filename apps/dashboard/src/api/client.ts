@@ -10,9 +10,25 @@ export class ApiError extends Error {
     message: string,
     readonly requestId?: string,
     readonly details?: unknown,
+    /** From a 429's `Retry-After` header (or `details.retryAfterS`): seconds until trying again makes sense. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
+}
+
+function parseRetryAfter(header: string | null | undefined, details: unknown): number | undefined {
+  if (header) {
+    const s = Number(header);
+    if (Number.isFinite(s) && s >= 0) return Math.ceil(s);
+    const at = Date.parse(header);
+    if (Number.isFinite(at)) return Math.max(0, Math.ceil((at - Date.now()) / 1000));
+  }
+  if (details && typeof details === 'object') {
+    const d = details as Record<string, unknown>;
+    if (typeof d.retryAfterS === 'number') return d.retryAfterS;
+  }
+  return undefined;
 }
 
 /** Codes the dashboard makes up for failures that never got an API body. */
@@ -29,7 +45,7 @@ function isErrorBody(value: unknown): value is ApiErrorBody {
 }
 
 /** Turns a non-2xx response into an ApiError, whether or not its body has the API's error shape. */
-export function parseApiError(status: number, bodyText: string, statusText = ''): ApiError {
+export function parseApiError(status: number, bodyText: string, statusText = '', retryAfterHeader?: string | null): ApiError {
   let body: unknown;
   try {
     body = bodyText ? JSON.parse(bodyText) : undefined;
@@ -37,11 +53,36 @@ export function parseApiError(status: number, bodyText: string, statusText = '')
     body = undefined;
   }
   if (isErrorBody(body)) {
-    return new ApiError(status, body.error, body.message, body.requestId, body.details);
+    return new ApiError(status, body.error, body.message, body.requestId, body.details, parseRetryAfter(retryAfterHeader, body.details));
   }
   // A proxy or gateway answered instead of the API (502/504 from vite or a load balancer).
   const text = statusText || (bodyText && bodyText.length < 200 ? bodyText : '') || 'request failed';
-  return new ApiError(status, `http/${status}`, `HTTP ${status}: ${text}`);
+  return new ApiError(status, `http/${status}`, `HTTP ${status}: ${text}`, undefined, undefined, parseRetryAfter(retryAfterHeader, undefined));
+}
+
+// The dashboard authenticates with the API's HTTP-only, SameSite=Strict session cookie: every request sends
+// credentials, and the API checks the Origin of cookie-authenticated writes, so no CSRF token travels (see
+// SessionDto in @edgefleet/contracts).
+
+type UnauthorizedListener = (err: ApiError) => void;
+const unauthorizedListeners = new Set<UnauthorizedListener>();
+
+/**
+ * Called for every 401 from an API call other than the auth endpoints themselves (a wrong password is not an
+ * expired session): the auth provider listens and sends the user to the login page.
+ */
+export function onUnauthorized(listener: UnauthorizedListener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+function isAuthEndpoint(path: string): boolean {
+  return path.startsWith('/api/auth/');
+}
+
+function reportUnauthorized(path: string, err: ApiError): void {
+  if (err.status !== 401 || isAuthEndpoint(path)) return;
+  for (const l of unauthorizedListeners) l(err);
 }
 
 export function apiUrl(path: string): string {
@@ -70,6 +111,7 @@ export interface RequestOptions {
 
 /** fetch + JSON for `/api/...` paths; throws ApiError on network failure or any non-2xx answer. */
 export async function apiFetch<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const method = opts.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json' };
   let body: string | undefined;
   if (opts.body !== undefined) {
@@ -78,13 +120,24 @@ export async function apiFetch<T>(path: string, opts: RequestOptions = {}): Prom
   }
   let res: Response;
   try {
-    res = await fetch(apiUrl(withQuery(path, opts.query)), { method: opts.method ?? 'GET', headers, body, signal: opts.signal });
+    res = await fetch(apiUrl(withQuery(path, opts.query)), {
+      method,
+      headers,
+      body,
+      signal: opts.signal,
+      // 'include' rather than the default 'same-origin': VITE_API_BASE_URL may point at another origin.
+      credentials: 'include',
+    });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(0, ClientErrorCode.Network, 'API unreachable: check your connection or whether the API is running');
   }
   const text = await res.text();
-  if (!res.ok) throw parseApiError(res.status, text, res.statusText);
+  if (!res.ok) {
+    const err = parseApiError(res.status, text, res.statusText, res.headers.get('retry-after'));
+    reportUnauthorized(path, err);
+    throw err;
+  }
   if (res.status === 204 || text === '') return undefined as T;
   try {
     return JSON.parse(text) as T;
@@ -108,6 +161,7 @@ export function uploadWithProgress<T>(url: string, formData: FormData, onProgres
   return new Promise<T>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', apiUrl(url));
+    xhr.withCredentials = true;
     xhr.setRequestHeader('accept', 'application/json');
     xhr.upload.onprogress = (e: ProgressEvent) => {
       onProgress({ loaded: e.loaded, total: e.total, fraction: e.lengthComputable && e.total > 0 ? e.loaded / e.total : null });
@@ -115,7 +169,9 @@ export function uploadWithProgress<T>(url: string, formData: FormData, onProgres
     xhr.onload = () => {
       const text = xhr.responseText;
       if (xhr.status < 200 || xhr.status >= 300) {
-        reject(parseApiError(xhr.status, text, xhr.statusText));
+        const err = parseApiError(xhr.status, text, xhr.statusText, xhr.getResponseHeader('retry-after'));
+        reportUnauthorized(url, err);
+        reject(err);
         return;
       }
       try {

@@ -70,5 +70,6 @@ export function usePipelineEvents(modelId: string | undefined, connect: (url: st
 }
 
 export function defaultConnect(url: string): EventsSocket {
-  return io(url, { path: '/socket.io', transports: ['websocket', 'polling'] });
+  // withCredentials: the session cookie authenticates the socket too when the API is on another origin.
+  return io(url, { path: '/socket.io', transports: ['websocket', 'polling'], withCredentials: true });
 }

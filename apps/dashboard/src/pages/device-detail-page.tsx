@@ -13,6 +13,7 @@ import { type DeviceEditInput, factRows, validateDeviceEdit } from '../lib/devic
 import { formatBytes, formatDate } from '../lib/format';
 import type { TelemetryWindow } from '../lib/telemetry';
 import type { FieldErrors } from '../lib/validation';
+import { useCan } from '../auth/auth-context';
 
 export function DeviceDetailPage() {
   const { id = '' } = useParams();
@@ -22,6 +23,7 @@ export function DeviceDetailPage() {
   const versionIndex = useVersionIndex(device.data?.assignment ? [device.data.assignment.modelId] : [], device.data?.running ? [device.data.running.versionId] : []);
   const revoke = useRevokeDevice(id);
   const [confirmRevoke, setConfirmRevoke] = useState(false);
+  const canWrite = useCan('device:write');
 
   if (device.isPending) return <Loading what="device" />;
   if (device.isError) return <ErrorBox error={device.error} retry={() => void device.refetch()} />;
@@ -43,7 +45,7 @@ export function DeviceDetailPage() {
           </p>
         </div>
         <div className="actions">
-          {d.status !== 'revoked' && (
+          {d.status !== 'revoked' && canWrite && (
             <button type="button" className="danger" onClick={() => setConfirmRevoke(true)}>
               Revoke
             </button>
@@ -100,7 +102,7 @@ export function DeviceDetailPage() {
         </div>
       </div>
 
-      {d.status !== 'revoked' && (
+      {d.status !== 'revoked' && canWrite && (
         <div className="grid-2">
           <AssignForm device={d} />
           <EditDeviceForm device={d} />

@@ -11,6 +11,7 @@ import { Empty, ErrorBox, Loading } from '../components/status';
 import { RelativeTime } from '../components/time';
 import { DEVICE_STATUSES } from '../lib/devices';
 import { useDebounced } from '../lib/use-debounced';
+import { useCan } from '../auth/auth-context';
 
 export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number }) {
   const [group, setGroup] = useState('');
@@ -19,6 +20,7 @@ export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number 
   const [profile, setProfile] = useState('');
   const [offset, setOffset] = useState(0);
   const [tokensOpen, setTokensOpen] = useState(false);
+  const canTokens = useCan('enrollment:write');
   const filters = { group: useDebounced(group.trim(), 250) || undefined, tag: useDebounced(tag.trim(), 250) || undefined, profile: profile || undefined };
   const devices = useDevices({ ...filters, status: status || undefined, limit: pageSize, offset });
   const counts = useDeviceCounts(filters);
@@ -55,11 +57,13 @@ export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number 
             ))}
           </div>
         </div>
-        <button type="button" className="primary" onClick={() => setTokensOpen((o) => !o)} aria-expanded={tokensOpen}>
-          {tokensOpen ? 'Close tokens' : 'Enrollment tokens'}
-        </button>
+        {canTokens && (
+          <button type="button" className="primary" onClick={() => setTokensOpen((o) => !o)} aria-expanded={tokensOpen}>
+            {tokensOpen ? 'Close tokens' : 'Enrollment tokens'}
+          </button>
+        )}
       </header>
-      {tokensOpen && <EnrollmentTokensPanel />}
+      {tokensOpen && canTokens && <EnrollmentTokensPanel />}
 
       <div className="toolbar filters">
         <input aria-label="filter by group" placeholder="group" value={group} onChange={(e) => reset(() => setGroup(e.target.value))} />

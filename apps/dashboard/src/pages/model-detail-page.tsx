@@ -7,6 +7,7 @@ import { Badge, Empty, ErrorBox, Loading } from '../components/status';
 import { UploadDatasetForm } from '../components/upload-dataset-form';
 import { UploadVersionForm } from '../components/upload-version-form';
 import { formatBytes, formatCount, formatDate } from '../lib/format';
+import { useCan } from '../auth/auth-context';
 
 export function ModelDetailPage() {
   const { id = '' } = useParams();
@@ -14,6 +15,7 @@ export function ModelDetailPage() {
   const versions = useVersions(id);
   const datasets = useDatasets(id);
   const [selected, setSelected] = useState<ModelVersionDto | null>(null);
+  const canWrite = useCan('model:write');
 
   if (model.isPending) return <Loading what="model" />;
   if (model.isError) return <ErrorBox error={model.error} retry={() => void model.refetch()} />;
@@ -35,10 +37,12 @@ export function ModelDetailPage() {
         </div>
       </header>
 
-      <div className="grid-2">
-        <UploadVersionForm modelId={id} onUploaded={setSelected} />
-        <UploadDatasetForm modelId={id} />
-      </div>
+      {canWrite && (
+        <div className="grid-2">
+          <UploadVersionForm modelId={id} onUploaded={setSelected} />
+          <UploadDatasetForm modelId={id} />
+        </div>
+      )}
 
       <h2>Versions</h2>
       {versions.isPending ? (

@@ -8,6 +8,7 @@ import { Empty, ErrorBox, Loading } from '../components/status';
 import { formatDate } from '../lib/format';
 import { useDebounced } from '../lib/use-debounced';
 import { type FieldErrors, MODEL_TASKS, type ModelFormInput, validateModelForm } from '../lib/validation';
+import { useCan } from '../auth/auth-context';
 
 export function ModelsPage({ pageSize = config.pageSize }: { pageSize?: number }) {
   const [search, setSearch] = useState('');
@@ -15,16 +16,19 @@ export function ModelsPage({ pageSize = config.pageSize }: { pageSize?: number }
   const [showForm, setShowForm] = useState(false);
   const debouncedSearch = useDebounced(search.trim(), 250);
   const models = useModels({ search: debouncedSearch || undefined, limit: pageSize, offset });
+  const canWrite = useCan('model:write');
 
   return (
     <section>
       <header className="page-header">
         <h1>Models</h1>
-        <button type="button" className="primary" onClick={() => setShowForm((s) => !s)} aria-expanded={showForm}>
-          {showForm ? 'Close' : 'New model'}
-        </button>
+        {canWrite && (
+          <button type="button" className="primary" onClick={() => setShowForm((s) => !s)} aria-expanded={showForm}>
+            {showForm ? 'Close' : 'New model'}
+          </button>
+        )}
       </header>
-      {showForm && <NewModelForm onCreated={() => setShowForm(false)} />}
+      {showForm && canWrite && <NewModelForm onCreated={() => setShowForm(false)} />}
       <div className="toolbar">
         <input
           type="search"

@@ -25,6 +25,7 @@ import {
 } from '../lib/rollouts';
 import { formatDurationS } from '../lib/time';
 import { RolloutStatusBadge } from '../components/rollout-status';
+import { useCan } from '../auth/auth-context';
 
 const DEVICE_PAGE = 50;
 
@@ -34,6 +35,7 @@ export function RolloutDetailPage() {
   const live = useRolloutLive(id);
   const [action, setAction] = useState<RolloutAction | null>(null);
   const act = useRolloutAction(id);
+  const canWrite = useCan('rollout:write');
 
   if (rollout.isPending) return <Loading what="rollout" />;
   if (rollout.isError) return <ErrorBox error={rollout.error} retry={() => void rollout.refetch()} />;
@@ -66,7 +68,7 @@ export function RolloutDetailPage() {
           {r.note && <p className="muted small">Note: {r.note}</p>}
         </div>
         <div className="actions">
-          {actionsFor(r.status).map((a) => (
+          {(canWrite ? actionsFor(r.status) : []).map((a) => (
             <button key={a} type="button" className={a === 'abort' || a === 'rollback' ? 'danger' : undefined} onClick={() => setAction(a)}>
               {ACTION_LABEL[a]}
             </button>

@@ -9,6 +9,7 @@ import { Empty, ErrorBox, Loading } from '../components/status';
 import { DeviceStateBar } from '../components/stacked-bar';
 import { RelativeTime } from '../components/time';
 import { describeStrategy, describeTarget, sortRollouts } from '../lib/rollouts';
+import { useCan } from '../auth/auth-context';
 
 const STATUSES: RolloutStatus[] = ['running', 'paused', 'rolling_back', 'completed', 'rolled_back', 'superseded'];
 
@@ -18,6 +19,7 @@ export function RolloutsPage({ pageSize = config.pageSize }: { pageSize?: number
   const active = useActiveRollouts();
   const rollouts = useRollouts({ status: status || undefined, limit: pageSize, offset });
   const live = useRolloutLive(undefined);
+  const canWrite = useCan('rollout:write');
 
   return (
     <section>
@@ -28,9 +30,11 @@ export function RolloutsPage({ pageSize = config.pageSize }: { pageSize?: number
             <span className={`live live-${live}`}>{live === 'live' ? '● live' : live}</span>
           </p>
         </div>
-        <Link className="button primary" to="/rollouts/new">
-          New rollout
-        </Link>
+        {canWrite && (
+          <Link className="button primary" to="/rollouts/new">
+            New rollout
+          </Link>
+        )}
       </header>
 
       <h2>Active</h2>

@@ -14,6 +14,7 @@ import { describeStrategy, describeTarget, sortRollouts } from '../lib/rollouts'
 import { RolloutStatusBadge } from '../components/rollout-status';
 import { isRunActive } from '../lib/pipeline-events';
 import { groupVariantsByProfile, variantMetrics } from '../lib/variants';
+import { useCan } from '../auth/auth-context';
 
 export function VersionDetailPage() {
   const { id = '', v = '' } = useParams();
@@ -27,6 +28,8 @@ export function VersionDetailPage() {
   const live = usePipelineEvents(id);
   const cancel = useCancelPipeline(id, v);
   const [rerunOpen, setRerunOpen] = useState(false);
+  const canPipeline = useCan('pipeline:write');
+  const canRollout = useCan('rollout:write');
   const [chartProfile, setChartProfile] = useState<string>('');
 
   const groups = useMemo(() => groupVariantsByProfile(variants.data ?? [], profiles.data?.items ?? []), [variants.data, profiles.data]);
@@ -58,7 +61,7 @@ export function VersionDetailPage() {
           </p>
         </div>
         <div className="actions">
-          {running && currentRun && (
+          {running && currentRun && canPipeline && (
             <button type="button" className="danger" onClick={onCancel} disabled={cancel.isPending}>
               {cancel.isPending ? 'Cancelling…' : 'Cancel'}
             </button>
@@ -66,16 +69,20 @@ export function VersionDetailPage() {
           <Link className="button" to={`/models/${id}/versions/${v}/telemetry`}>
             Telemetry
           </Link>
-          <Link className="button" to={`/rollouts/new?model=${id}&version=${ver.number}`}>
-            Roll out
-          </Link>
-          <button type="button" className="primary" onClick={() => setRerunOpen((o) => !o)} aria-expanded={rerunOpen}>
-            Re-run
-          </button>
+          {canRollout && (
+            <Link className="button" to={`/rollouts/new?model=${id}&version=${ver.number}`}>
+              Roll out
+            </Link>
+          )}
+          {canPipeline && (
+            <button type="button" className="primary" onClick={() => setRerunOpen((o) => !o)} aria-expanded={rerunOpen}>
+              Re-run
+            </button>
+          )}
         </div>
       </header>
       {cancel.isError && <ErrorBox error={cancel.error} />}
-      {rerunOpen && <RerunForm modelId={id} v={v} profiles={profiles.data?.items ?? []} onDone={() => setRerunOpen(false)} />}
+      {rerunOpen && canPipeline && <RerunForm modelId={id} v={v} profiles={profiles.data?.items ?? []} onDone={() => setRerunOpen(false)} />}
 
       <h2>
         Pipeline {currentRun && <RunStatus status={currentRun.status} />}

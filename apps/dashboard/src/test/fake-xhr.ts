@@ -8,6 +8,8 @@ export class FakeXhr {
   responseText = '';
   body: unknown;
   headers: Record<string, string> = {};
+  withCredentials = false;
+  responseHeaders: Record<string, string> = {};
   upload: { onprogress: ((e: ProgressEvent) => void) | null } = { onprogress: null };
   onload: (() => void) | null = null;
   onerror: (() => void) | null = null;
@@ -25,6 +27,9 @@ export class FakeXhr {
   }
   send(body: unknown) {
     this.body = body;
+  }
+  getResponseHeader(name: string): string | null {
+    return this.responseHeaders[name.toLowerCase()] ?? null;
   }
   abort() {
     this.onabort?.();

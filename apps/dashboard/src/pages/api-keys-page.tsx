@@ -1,0 +1,174 @@
+import type { ApiKeyDto, CreatedApiKeyDto } from '@edgefleet/contracts';
+import { type FormEvent, useState } from 'react';
+import { useApiKeys, useCreateApiKey, useRevokeApiKey } from '../api/auth';
+import { errorMessage } from '../api/client';
+import { ConfirmDialog } from '../components/confirm-dialog';
+import { CopyButton } from '../components/copy-button';
+import { Pagination } from '../components/pagination';
+import { RoleOptions } from '../components/role-select';
+import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { RelativeTime } from '../components/time';
+import { config } from '../config/index';
+import { type ApiKeyFormInput, apiKeyState, validateApiKeyForm } from '../lib/accounts';
+import { formatDate } from '../lib/format';
+import type { FieldErrors } from '../lib/validation';
+
+const EMPTY: ApiKeyFormInput = { name: '', role: 'viewer', expiresInDays: '90' };
+const TONE = { active: 'ok', expired: 'warn', revoked: 'muted' } as const;
+
+/** Create (the `efk_…` key is shown once), list with last use, revoke. */
+export function ApiKeysPage({ pageSize = config.pageSize }: { pageSize?: number }) {
+  const [offset, setOffset] = useState(0);
+  const keys = useApiKeys({ limit: pageSize, offset });
+  const create = useCreateApiKey();
+  const revoke = useRevokeApiKey();
+  const [input, setInput] = useState<ApiKeyFormInput>(EMPTY);
+  const [errors, setErrors] = useState<FieldErrors<keyof ApiKeyFormInput>>({});
+  const [created, setCreated] = useState<CreatedApiKeyDto | null>(null);
+  const [revoking, setRevoking] = useState<ApiKeyDto | null>(null);
+  const set = (k: keyof ApiKeyFormInput) => (e: { target: { value: string } }) => setInput({ ...input, [k]: e.target.value });
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const result = validateApiKeyForm(input);
+    if (!result.ok) {
+      setErrors(result.errors);
+      return;
+    }
+    setErrors({});
+    create.mutate(result.value, {
+      onSuccess: (key) => {
+        setCreated(key);
+        setInput(EMPTY);
+      },
+    });
+  };
+
+  return (
+    <section>
+      <header className="page-header">
+        <div>
+          <h1>API keys</h1>
+          <p className="muted small">For CI and the CLI: send it as <code>Authorization: Bearer efk_…</code>. A key acts with the role it was given.</p>
+        </div>
+      </header>
+      <div className="card">
+        {created && (
+          <div className="token-once" role="status" aria-label="new API key">
+            <p>
+              <strong>Key “{created.name}” created ({created.role}).</strong> Copy it now: it is shown only this once.
+            </p>
+            <div className="token-row">
+              <code data-testid="new-api-key">{created.key}</code>
+              <CopyButton text={created.key} />
+              <button type="button" className="link-button" onClick={() => setCreated(null)}>
+                Done
+              </button>
+            </div>
+          </div>
+        )}
+        <form className="form" onSubmit={submit} noValidate aria-label="new API key">
+          <label>
+            Name
+            <input value={input.name} onChange={set('name')} placeholder="ci-pipeline" aria-invalid={!!errors.name} />
+            {errors.name && <span className="field-error">{errors.name}</span>}
+          </label>
+          <label>
+            Role
+            <select value={input.role} onChange={set('role')} aria-invalid={!!errors.role}>
+              <RoleOptions />
+            </select>
+            {errors.role && <span className="field-error">{errors.role}</span>}
+          </label>
+          <label>
+            Expires in (days)
+            <input value={input.expiresInDays} onChange={set('expiresInDays')} inputMode="decimal" placeholder="never" aria-invalid={!!errors.expiresInDays} />
+            {errors.expiresInDays && <span className="field-error">{errors.expiresInDays}</span>}
+          </label>
+          {create.isError && (
+            <div className="error-box wide" role="alert">
+              {errorMessage(create.error)}
+            </div>
+          )}
+          <div className="actions wide">
+            <button type="submit" className="primary" disabled={create.isPending}>
+              {create.isPending ? 'Creating…' : 'Create key'}
+            </button>
+          </div>
+        </form>
+      </div>
+
+      {keys.isPending ? (
+        <Loading what="API keys" />
+      ) : keys.isError ? (
+        <ErrorBox error={keys.error} retry={() => void keys.refetch()} />
+      ) : keys.data.items.length === 0 ? (
+        <Empty>No API keys yet.</Empty>
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table aria-label="API keys">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Key</th>
+                  <th>Role</th>
+                  <th>Last used</th>
+                  <th>Expires</th>
+                  <th>State</th>
+                  <th>Created</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {keys.data.items.map((k) => {
+                  const state = apiKeyState(k);
+                  return (
+                    <tr key={k.id} data-testid={`api-key-${k.name}`}>
+                      <td>{k.name}</td>
+                      <td>
+                        <code>{k.prefix}…</code>
+                      </td>
+                      <td>{k.role}</td>
+                      <td className="nowrap">{k.lastUsedAt ? <RelativeTime iso={k.lastUsedAt} /> : <span className="muted">never</span>}</td>
+                      <td className="nowrap">{k.expiresAt ? formatDate(k.expiresAt) : 'never'}</td>
+                      <td>
+                        <Badge tone={TONE[state]}>{state}</Badge>
+                      </td>
+                      <td className="nowrap">
+                        <RelativeTime iso={k.createdAt} />
+                      </td>
+                      <td>
+                        {state !== 'revoked' && (
+                          <button type="button" className="link-button" onClick={() => setRevoking(k)}>
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          <Pagination offset={keys.data.offset} limit={pageSize} count={keys.data.items.length} total={keys.data.total} onOffset={setOffset} />
+        </>
+      )}
+      {revoking && (
+        <ConfirmDialog
+          title={`Revoke key “${revoking.name}”?`}
+          message="Every request with it is refused from now on. This cannot be undone."
+          confirmLabel="Revoke key"
+          danger
+          busy={revoke.isPending}
+          error={revoke.isError ? errorMessage(revoke.error) : null}
+          onCancel={() => {
+            revoke.reset();
+            setRevoking(null);
+          }}
+          onConfirm={() => revoke.mutate(revoking.id, { onSuccess: () => setRevoking(null) })}
+        />
+      )}
+    </section>
+  );
+}
