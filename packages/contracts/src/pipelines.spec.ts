@@ -16,6 +16,11 @@ describe('recipe contracts', () => {
     expect(RecipeStepSchema.safeParse({ name: 'distill', epochs: 1, temperature: 0.5, alpha: 1, learningRate: 0.001 }).success).toBe(true);
   });
 
+  it('accepts a built-in student with its width and optimizer', () => {
+    const step = { name: 'distill', student: 'dwcnn', width: 0.5, optimizer: 'adam' };
+    expect(RecipeStepSchema.parse(step)).toEqual(step);
+  });
+
   it('rejects distill options out of bounds or unknown', () => {
     for (const bad of [
       { epochs: 0 },
@@ -28,6 +33,9 @@ describe('recipe contracts', () => {
       { learningRate: 0 },
       { learningRate: 2 },
       { teacher: 'x.onnx' },
+      { student: 'resnet50' },
+      { width: 0 },
+      { optimizer: 'rmsprop' },
     ]) {
       expect(RecipeStepSchema.safeParse({ name: 'distill', ...bad }).success, JSON.stringify(bad)).toBe(false);
     }

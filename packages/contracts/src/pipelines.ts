@@ -64,6 +64,11 @@ export const RecipeStepSchema = z.discriminatedUnion('name', [
       temperature: z.number().gt(0).max(20).optional(),
       alpha: z.number().min(0).max(1).optional(),
       learningRate: z.number().gt(0).max(1).optional(),
+      /** A built-in student trained from scratch instead of the recipe's current model; then it must be the first step. */
+      student: z.enum(['mlp', 'cnn-small', 'dwcnn']).optional(),
+      /** Width multiplier of a built-in student. */
+      width: z.number().gt(0).max(8).optional(),
+      optimizer: z.enum(['sgd', 'adam']).optional(),
     })
     .strict(),
 ]);
