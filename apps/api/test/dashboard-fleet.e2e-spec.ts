@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failOnPageErrors, launchBrowser, listen, SCREENSHOTS } from './dashboard-harness.js';
+import { failOnPageErrors, launchBrowser, listen, logIn, SCREENSHOTS } from './dashboard-harness.js';
 import { createToken, createVersion, enroll, type Enrolled, LENET } from './device-fixtures.js';
 import { createTestApp, type TestApp } from './test-app.js';
 
@@ -35,6 +35,7 @@ describe('dashboard: devices and telemetry in a real browser', () => {
     version = await createVersion(sut, 'lenet-fleet');
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await logIn(page, base, sut);
     pageErrors = failOnPageErrors(page);
   });
 

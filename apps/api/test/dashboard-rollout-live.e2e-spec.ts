@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failOnPageErrors, launchBrowser, listen, SCREENSHOTS } from './dashboard-harness.js';
+import { failOnPageErrors, launchBrowser, listen, logIn, SCREENSHOTS } from './dashboard-harness.js';
 import { createWorld, SimDevice, SimFleet, sleep, startWorker, type WorkerProcess, type World } from './rollouts.fixtures.js';
 import { createTestApp, type TestApp } from './test-app.js';
 
@@ -37,6 +37,7 @@ describe('dashboard: a live canary rollout and its rollback in a real browser', 
     })();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await logIn(page, base, sut);
     pageErrors = failOnPageErrors(page);
   });
 

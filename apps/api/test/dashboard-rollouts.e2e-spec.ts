@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failOnPageErrors, launchBrowser, listen, SCREENSHOTS } from './dashboard-harness.js';
+import { failOnPageErrors, launchBrowser, listen, logIn, SCREENSHOTS } from './dashboard-harness.js';
 import { createToken, enroll, insertVariant, LENET } from './device-fixtures.js';
 import { createTestApp, type TestApp } from './test-app.js';
 import fs from 'node:fs/promises';
@@ -38,6 +38,7 @@ describe('dashboard: rollouts in a real browser', () => {
     olderActiveId = (await sut.http.post('/api/rollouts').send({ modelId, version: 2, target: { group: 'plant-b' } }).expect(201)).body.id;
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await logIn(page, base, sut);
     pageErrors = failOnPageErrors(page);
   });
 

@@ -1,6 +1,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { type ComponentType, useState } from 'react';
 import { createBrowserRouter, NavLink, Navigate, Outlet, type RouteObject, RouterProvider } from 'react-router';
+import { errorMessage } from './api/client';
 import { shouldRetry } from './api/queries';
 import { AuthProvider, RequireAuth, RequireRole, useAuth } from './auth/auth-context';
 import { HealthBanner } from './components/health-banner';
@@ -18,19 +19,23 @@ import { RolloutsPage } from './pages/rollouts-page';
 export function UserMenu() {
   const auth = useAuth();
   const [error, setError] = useState<string | null>(null);
-  if (!auth.session) return null;
-  const who = auth.session.user?.email ?? 'API key';
+  const s = auth.session;
+  if (!s) return null;
+  // No user behind a browser session: the API runs with AUTH_REQUIRED=false (development), nothing to log out of.
+  const who = s.user?.email ?? (s.via === 'api_key' ? 'API key' : 'anonymous (authentication off)');
   return (
     <div className="user-menu" aria-label="account">
       <span className="user-email" data-testid="user-email">
         {who}
       </span>
-      <span className={`role-badge role-${auth.session.role}`} data-testid="user-role">
-        {auth.session.role}
+      <span className={`role-badge role-${s.role}`} data-testid="user-role">
+        {s.role}
       </span>
-      <button type="button" onClick={() => auth.signOut().catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)))}>
-        Log out
-      </button>
+      {s.user && (
+        <button type="button" onClick={() => auth.signOut().catch((err: unknown) => setError(errorMessage(err)))}>
+          Log out
+        </button>
+      )}
       {error && (
         <span className="field-error" role="alert">
           {error}
@@ -57,9 +62,9 @@ export function Layout() {
             {admin && auth.status !== 'open' && (
               <>
                 <span className="nav-section">Admin</span>
-                {auth.can('user:manage') && <NavLink to="/admin/users">Users</NavLink>}
-                {auth.can('apikey:manage') && <NavLink to="/admin/api-keys">API keys</NavLink>}
-                {auth.can('audit:read') && <NavLink to="/admin/audit">Audit log</NavLink>}
+                {auth.can('user:manage') && <NavLink to="/users">Users</NavLink>}
+                {auth.can('apikey:manage') && <NavLink to="/api-keys">API keys</NavLink>}
+                {auth.can('audit:read') && <NavLink to="/audit">Audit log</NavLink>}
               </>
             )}
           </nav>
@@ -108,9 +113,9 @@ export const appRoutes: RouteObject[] = [
       { path: 'rollouts/new', element: <RequireRole action="rollout:write"><NewRolloutPage /></RequireRole> },
       { path: 'rollouts/:id', element: <RolloutDetailPage /> },
       { path: 'profiles', element: <ProfilesPage /> },
-      { path: 'admin/users', lazy: adminPage('user:manage', async () => ({ default: (await import('./pages/users-page')).UsersPage })) },
-      { path: 'admin/api-keys', lazy: adminPage('apikey:manage', async () => ({ default: (await import('./pages/api-keys-page')).ApiKeysPage })) },
-      { path: 'admin/audit', lazy: adminPage('audit:read', async () => ({ default: (await import('./pages/audit-page')).AuditPage })) },
+      { path: 'users', lazy: adminPage('user:manage', async () => ({ default: (await import('./pages/users-page')).UsersPage })) },
+      { path: 'api-keys', lazy: adminPage('apikey:manage', async () => ({ default: (await import('./pages/api-keys-page')).ApiKeysPage })) },
+      { path: 'audit', lazy: adminPage('audit:read', async () => ({ default: (await import('./pages/audit-page')).AuditPage })) },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -21,7 +21,7 @@ export const authPaths = {
   users: '/api/users',
   user: (id: string) => `/api/users/${encodeURIComponent(id)}`,
   apiKeys: '/api/api-keys',
-  apiKey: (id: string) => `/api/api-keys/${encodeURIComponent(id)}`,
+  revokeApiKey: (id: string) => `/api/api-keys/${encodeURIComponent(id)}/revoke`,
   audit: '/api/audit',
 };
 
@@ -107,7 +107,7 @@ export function useCreateApiKey() {
 export function useRevokeApiKey() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => apiFetch<ApiKeyDto | undefined>(authPaths.apiKey(id), { method: 'DELETE' }),
+    mutationFn: (id: string) => apiFetch<ApiKeyDto>(authPaths.revokeApiKey(id), { method: 'POST' }),
     onSuccess: () => qc.invalidateQueries({ queryKey: authKeys.allApiKeys }),
   });
 }

@@ -134,7 +134,7 @@ describe('accounts in the dashboard', () => {
     await router.navigate('/rollouts');
     await screen.findByRole('heading', { name: 'Rollouts' });
     expect(screen.queryByRole('link', { name: 'New rollout' })).toBeNull();
-    await router.navigate('/admin/users');
+    await router.navigate('/users');
     await screen.findByRole('heading', { name: 'Not allowed' });
   });
 
