@@ -20,8 +20,9 @@ describe('dashboard: accounts in a real browser', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    // Logins in this file stay under the throttle (its own test shows the 429 message without a browser).
-    sut = await createTestApp({ AUTO_PIPELINES: 'false', RATE_LIMIT_LOGIN: '100' });
+    // Accounts enforced (other browser tests run with whatever the test app defaults to); logins in this file stay
+    // under the throttle (the 429 message has its own component test).
+    sut = await createTestApp({ AUTO_PIPELINES: 'false', AUTH_REQUIRED: 'true', RATE_LIMIT_LOGIN: '100' });
     base = await listen(sut);
     mode = await accountsMode(sut);
     if (mode === 'required') version = await createVersion(sut, 'lenet-accounts');
@@ -81,7 +82,7 @@ describe('dashboard: accounts in a real browser', () => {
     expect((await page.request.get(`${base}/api/auth/me`)).status()).toBe(401);
   });
 
-  it('sends the user to the login page with "your session expired" when the session ends server-side, and back afterwards', async (ctx) => {
+  it('sends the user to the login page with "your session expired" when the session ends server-side, and back with the form as it was', async (ctx) => {
     needsAccounts(ctx);
     const ml = await createUser(sut, 'ml');
     const page = await newPage();
@@ -89,23 +90,43 @@ describe('dashboard: accounts in a real browser', () => {
     await page.goto(`${base}/models`);
     await page.getByRole('heading', { name: 'Models', exact: true }).waitFor();
     expect(await page.getByTestId('user-role').innerText()).toBe('ml');
+    await page.getByRole('button', { name: 'New model' }).click();
+    const form = page.getByRole('form', { name: 'new model' });
+    await form.getByLabel('Name').fill('half-typed-net');
+    await form.getByLabel('Labels (comma-separated)').fill('cat, dog');
 
     // The session ends on the server (logged out elsewhere with the same cookie); the browser still holds the cookie.
-    const cookies = await page.context().cookies(base);
-    const session = cookies.find((c) => c.name === 'ef_session');
+    const session = (await page.context().cookies(base)).find((c) => c.name === 'ef_session');
     expect(session?.httpOnly).toBe(true);
     await supertest(sut.app.getHttpServer()).post('/api/auth/logout').set('cookie', `ef_session=${session!.value}`).expect(204);
 
-    // The next navigation's requests get 401: the login page explains, keeping where the user was going.
-    await page.getByRole('link', { name: 'Rollouts' }).click();
+    // The next request gets 401: the login page explains, keeping where the user was.
+    await form.getByRole('button', { name: 'Create model' }).click();
     await page.getByText('Your session expired').waitFor();
     expect(new URL(page.url()).pathname).toBe('/login');
-    expect(new URL(page.url()).searchParams.get('next')).toBe('/rollouts');
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/models');
     await page.screenshot({ path: `${SCREENSHOTS}/login-expired.png`, fullPage: true });
 
+    // Back after the login, with what was typed.
+    await fillLogin(page, ml);
+    await page.waitForURL(`${base}/models`);
+    await page.getByTestId('draft-restored').waitFor();
+    expect(await form.getByLabel('Name').inputValue()).toBe('half-typed-net');
+    expect(await form.getByLabel('Labels (comma-separated)').inputValue()).toBe('cat, dog');
+    await form.getByRole('button', { name: 'Create model' }).click();
+    await page.getByRole('link', { name: 'half-typed-net' }).waitFor();
+
+    // A navigation after the session ends goes to the login page as well.
+    const again = (await page.context().cookies(base)).find((c) => c.name === 'ef_session');
+    await supertest(sut.app.getHttpServer()).post('/api/auth/logout').set('cookie', `ef_session=${again!.value}`).expect(204);
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    await page.getByText('Your session expired').waitFor();
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/rollouts');
     await fillLogin(page, ml);
     await page.waitForURL(`${base}/rollouts`);
+    // Nothing was being typed this time: no draft notice anywhere.
     await page.getByRole('heading', { name: 'Rollouts', exact: true }).waitFor();
+    expect(await page.getByTestId('draft-restored').count()).toBe(0);
   });
 
   it('shows each role only what it may do', async (ctx) => {

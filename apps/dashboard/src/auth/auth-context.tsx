@@ -4,6 +4,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { authKeys, fetchMe, login, logout, type Me } from '../api/auth';
 import { ApiError, onUnauthorized } from '../api/client';
+import { saveDrafts } from '../lib/drafts';
 import { shouldRetry } from '../api/queries';
 import { ErrorBox, Loading } from '../components/status';
 import { loginPath } from '../lib/login-redirect';
@@ -94,7 +95,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
           void qc.invalidateQueries({ queryKey: authKeys.me });
           return;
         }
-        if (current) setExpired(true);
+        if (current) {
+          // Before the pages unmount: forms get their input back after the login.
+          saveDrafts();
+          setExpired(true);
+        }
         qc.setQueryData<Me>(authKeys.me, null);
       }),
     [qc],

@@ -14,6 +14,7 @@ import { formatBytes, formatDate } from '../lib/format';
 import type { TelemetryWindow } from '../lib/telemetry';
 import type { FieldErrors } from '../lib/validation';
 import { useCan } from '../auth/auth-context';
+import { DraftRestored, useExpiryDraft } from '../components/use-expiry-draft';
 
 export function DeviceDetailPage() {
   const { id = '' } = useParams();
@@ -212,6 +213,11 @@ function EditDeviceForm({ device }: { device: DeviceDto }) {
   const [input, setInput] = useState<DeviceEditInput>(() => editInput(device));
   const [errors, setErrors] = useState<FieldErrors<keyof DeviceEditInput>>({});
   const [dirty, setDirty] = useState(false);
+  const restored = useExpiryDraft(`edit-device:${device.id}`, dirty ? input : null, (draft) => {
+    if (!draft) return;
+    setInput(draft);
+    setDirty(true);
+  });
   // Polling refreshes the device; keep the form in step until the operator starts editing.
   useEffect(() => {
     if (!dirty) setInput(editInput(device));
@@ -238,6 +244,7 @@ function EditDeviceForm({ device }: { device: DeviceDto }) {
 
   return (
     <form className="card form" onSubmit={submit} noValidate aria-label="edit device">
+      <DraftRestored show={restored} />
       <h3 className="wide">Edit</h3>
       <label>
         Name

@@ -4,16 +4,21 @@ import { errorMessage } from '../api/client';
 import { useCreateModel, useModels } from '../api/queries';
 import { config } from '../config/index';
 import { Pagination } from '../components/pagination';
+import { DraftRestored, useExpiryDraft } from '../components/use-expiry-draft';
+import { hasDraft } from '../lib/drafts';
 import { Empty, ErrorBox, Loading } from '../components/status';
 import { formatDate } from '../lib/format';
 import { useDebounced } from '../lib/use-debounced';
 import { type FieldErrors, MODEL_TASKS, type ModelFormInput, validateModelForm } from '../lib/validation';
 import { useCan } from '../auth/auth-context';
 
+const NEW_MODEL_DRAFT = 'new-model';
+
 export function ModelsPage({ pageSize = config.pageSize }: { pageSize?: number }) {
   const [search, setSearch] = useState('');
   const [offset, setOffset] = useState(0);
-  const [showForm, setShowForm] = useState(false);
+  // Open at once when the form comes back from a session expiry.
+  const [showForm, setShowForm] = useState(() => hasDraft(NEW_MODEL_DRAFT));
   const debouncedSearch = useDebounced(search.trim(), 250);
   const models = useModels({ search: debouncedSearch || undefined, limit: pageSize, offset });
   const canWrite = useCan('model:write');
@@ -89,6 +94,7 @@ export function NewModelForm({ onCreated }: { onCreated?: () => void }) {
   const create = useCreateModel();
   const [input, setInput] = useState<ModelFormInput>({ name: '', task: 'image-classification', labels: '' });
   const [errors, setErrors] = useState<FieldErrors<keyof ModelFormInput>>({});
+  const restored = useExpiryDraft(NEW_MODEL_DRAFT, input, setInput);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -109,6 +115,7 @@ export function NewModelForm({ onCreated }: { onCreated?: () => void }) {
 
   return (
     <form className="card form" onSubmit={submit} noValidate aria-label="new model">
+      <DraftRestored show={restored} />
       <label>
         Name
         <input value={input.name} onChange={set('name')} aria-invalid={!!errors.name} placeholder="lenet" />

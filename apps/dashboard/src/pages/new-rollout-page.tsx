@@ -4,6 +4,7 @@ import { ApiError, errorMessage } from '../api/client';
 import { useModels, useVersions } from '../api/queries';
 import { useCreateRollout } from '../api/rollouts';
 import { RolloutPreview } from '../components/rollout-preview';
+import { DraftRestored, useExpiryDraft } from '../components/use-expiry-draft';
 import { defaultRolloutForm, type RolloutFormInput, validateRolloutForm } from '../lib/rollouts';
 import type { FieldErrors } from '../lib/validation';
 
@@ -17,6 +18,7 @@ export function NewRolloutPage() {
   const models = useModels({ limit: 200, offset: 0 });
   const versions = useVersions(input.modelId);
   const create = useCreateRollout();
+  const restored = useExpiryDraft('new-rollout', input, setInput);
 
   const set = <K extends Key>(k: K, value: RolloutFormInput[K]) => setInput((i) => ({ ...i, [k]: value }));
   const text = (k: Key) => ({
@@ -47,6 +49,7 @@ export function NewRolloutPage() {
       </nav>
       <h1>New rollout</h1>
       <form className="card form" onSubmit={submit} noValidate aria-label="new rollout">
+        <DraftRestored show={restored} />
         <label>
           Model
           <select
