@@ -9,7 +9,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
-import { mountBullBoard } from './queues/bull-board.js';
+import { BULL_BOARD_PATH, mountBullBoard } from './queues/bull-board.js';
+import { adminOnly, auditTrail, securityHeaders } from './auth/http-hardening.js';
 import { serveDashboard } from './common/dashboard-static.js';
 import type { AppConfig } from './config/env.js';
 import { APP_VERSION } from './version.js';
@@ -41,10 +42,15 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
       autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/api/health' },
     }),
   );
+  app.use(securityHeaders(config));
+  // Cross-origin callers only from CORS_ORIGINS (none by default: the dashboard is served on the API's own origin).
+  if (config.auth.corsOrigins.length > 0) app.enableCors({ origin: config.auth.corsOrigins, credentials: true, maxAge: 600 });
+  app.use(auditTrail(app));
   app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.enableShutdownHooks();
   // Live pipeline progress on the `/events` namespace, sharing the HTTP server.
   app.useWebSocketAdapter(new IoAdapter(app));
+  app.use(BULL_BOARD_PATH, adminOnly(app, config));
   mountBullBoard(app);
   if (serveDashboard(app, config.dashboardDir)) logger.debug({ dir: config.dashboardDir }, 'serving the dashboard');
 
@@ -52,6 +58,10 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
     .setTitle('edgefleet API')
     .setDescription('Model registry, compression pipelines, devices and rollouts')
     .setVersion(APP_VERSION)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key `efk_…` (or, on /api/device, `<deviceId>.<secret>`)' })
+    .addCookieAuth('ef_session')
+    .addSecurityRequirements('bearer')
+    .addSecurityRequirements('cookie')
     .build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'api/docs/openapi.json' });
   return { app, logger };

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ArtifactsModule } from './artifacts/artifacts.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { LOGGER, type Logger } from './common/logger.js';
 import { ConfigModule } from './config/config.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         LoggerModule.forRoot(logger),
         DatabaseModule,
         RedisModule,
+        AuthModule,
         StorageModule,
         SigningModule,
         MetricsModule,

@@ -97,7 +97,7 @@ describe('device API (agent side)', () => {
       const started = Date.now();
       const pending = desired(d, { 'if-none-match': etag }, '?wait=5').then((r) => r);
       await sleep(300);
-      await supertest(other.getHttpServer()).put(`/api/devices/${d.deviceId}/assignment`).send({ modelId: v1.modelId, version: 1 }).expect(200);
+      await supertest(other.getHttpServer()).put(`/api/devices/${d.deviceId}/assignment`).set('authorization', `Bearer ${sut.apiKey}`).send({ modelId: v1.modelId, version: 1 }).expect(200);
       const res = await pending;
       expect(res.status).toBe(200);
       expect(Date.now() - started).toBeLessThan(2_000);

@@ -233,7 +233,7 @@ describe('pipelines API', () => {
     });
 
     async function connect(): Promise<Socket> {
-      const socket = io(url, { transports: ['websocket'], forceNew: true });
+      const socket = io(url, { transports: ['websocket'], forceNew: true, auth: { token: sut.apiKey } });
       sockets.push(socket);
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);

@@ -34,6 +34,7 @@ describe('rollout controller (worker + API + devices)', () => {
     socket = io(`http://127.0.0.1:${(sut.app.getHttpServer().address() as AddressInfo).port}/events`, {
       transports: ['websocket'],
       forceNew: true,
+      auth: { token: sut.apiKey },
     });
     socket.on('rollout.changed', (e) => live.push(e));
     await new Promise<void>((resolve, reject) => {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LENET } from './device-fixtures.js';
 import { lenetWithout, nanOnBlackPixelsLenet, scaledLenet } from './rollout-models.js';
 import { fixture } from './test-app.js';
+import { apiKeyDisplayPrefix, newApiKey, sha256 } from '../src/auth/tokens.js';
 
 /**
  * Rollouts end to end with nothing simulated: the built API and worker as processes, real Postgres and Redis, and
@@ -102,10 +103,13 @@ describe('rollouts with real agents, API and worker processes', () => {
   let digits: { x: Float32Array; labels: number[] };
   let traffic: { stop: () => Promise<void>; sent: number; failed: number; errors: string[] } | null = null;
 
+  // The admin API key the test talks to the API process with (inserted into its database in beforeAll).
+  const apiKey = newApiKey();
+  const auth = { authorization: `Bearer ${apiKey}` };
   const http = async <T = any>(method: string, url: string, body?: unknown, expectStatus?: number): Promise<T> => {
     const res = await fetch(`${apiUrl}/api${url}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      ...(body === undefined ? { headers: auth } : { headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });
     const text = await res.text();
     if (expectStatus !== undefined ? res.status !== expectStatus : !res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}${res.status >= 500 ? `\napi: ${api.log.slice(-3000)}` : ''}`);
@@ -125,7 +129,7 @@ describe('rollouts with real agents, API and worker processes', () => {
   const addVersion = async (label: string, bytes: Buffer, variantBytes: Buffer = bytes): Promise<Version> => {
     const form = new FormData();
     form.set('file', new Blob([bytes]), `${label}.onnx`);
-    const res = await fetch(`${apiUrl}/api/models/${modelId}/versions`, { method: 'POST', body: form });
+    const res = await fetch(`${apiUrl}/api/models/${modelId}/versions`, { method: 'POST', headers: auth, body: form });
     if (res.status !== 201) throw new Error(`upload ${label}: ${res.status} ${await res.text()}\napi: ${api.log.slice(-3000)}`);
     const v = (await res.json()) as { id: string; number: number };
     const sha256 = createHash('sha256').update(variantBytes).digest('hex');
@@ -306,6 +310,8 @@ describe('rollouts with real agents, API and worker processes', () => {
     const database = await createTestDatabase(inject('templateDatabase'));
     dropDb = database.drop;
     db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
+    const org = (await db.organization.findFirstOrThrow({ select: { id: true } })).id;
+    await db.apiKey.create({ data: { orgId: org, name: 'rollouts-fleet', role: 'admin', prefix: apiKeyDisplayPrefix(apiKey), keyHash: sha256(apiKey) } });
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'edgefleet-rollout-fleet-'));
     const port = await freePort();
     apiUrl = `http://127.0.0.1:${port}`;

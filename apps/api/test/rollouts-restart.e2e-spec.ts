@@ -41,7 +41,7 @@ describe('rollout restart (API and worker processes)', () => {
     const port = await freePort();
     let api = await startApiProcess(sut, port);
     try {
-      const remote: TestApp = { ...sut, http: supertest(api.url) };
+      const remote: TestApp = { ...sut, http: supertest.agent(api.url).set('authorization', `Bearer ${sut.apiKey}`) };
       const fleet = new SimFleet(w.devices.map((d) => new SimDevice(remote, d, () => ({ errors: 0 }))));
       await fleet.step();
       const r: RolloutDto = (

@@ -202,7 +202,7 @@ describe('upload size limit', () => {
         port,
         method: 'POST',
         path: `/api/models/${modelId}/versions`,
-        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding': 'chunked' },
+        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding': 'chunked', Authorization: `Bearer ${sut.apiKey}` },
       });
       req.on('response', (res) => {
         res.resume();

@@ -107,7 +107,12 @@ export const CreateApiKeyRequest = z
     name: z.string().trim().min(1).max(100),
     role: Role,
     /** Seconds until the key expires; never when omitted. */
-    expiresInS: z.number().int().min(60).max(5 * 365 * 86_400).optional(),
+    expiresInS: z
+      .number()
+      .int()
+      .min(60)
+      .max(5 * 365 * 86_400)
+      .optional(),
   })
   .strict();
 export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequest>;

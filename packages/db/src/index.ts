@@ -12,6 +12,11 @@ export type {
   Model,
   ModelVersion,
   Organization,
+  User,
+  Session,
+  ApiKey,
+  AuditLog,
+  Role as DbRole,
   VersionStatus,
 } from '@prisma/client';
 export { builtinProfileRow, type ProfileSpec } from './profile-rows.js';

@@ -27,6 +27,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
+    if (exception instanceof AppError && exception.code === ErrorCode.RateLimited) {
+      const retryAfterS = (exception.details as { retryAfterS?: number } | undefined)?.retryAfterS;
+      if (retryAfterS) res.setHeader('Retry-After', String(retryAfterS));
+    }
     res.status(body.statusCode).json(body);
   }
 

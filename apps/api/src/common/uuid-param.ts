@@ -13,6 +13,8 @@ const NOT_FOUND = {
   device: ErrorCode.DeviceNotFound,
   'enrollment token': ErrorCode.EnrollmentTokenNotFound,
   rollout: ErrorCode.RolloutNotFound,
+  user: ErrorCode.UserNotFound,
+  'api key': ErrorCode.ApiKeyNotFound,
 } as const;
 
 class UuidPipe implements PipeTransform<string, string> {

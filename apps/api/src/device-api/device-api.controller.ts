@@ -1,6 +1,16 @@
 import { Controller, Get, Head, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AcceptedDto, DesiredQuery, DesiredState, EnrollRequest, EnrollResponse, FeedbackBatch, HeartbeatRequest, HeartbeatResponse, TelemetryBatch } from '@edgefleet/contracts';
+import {
+  AcceptedDto,
+  DesiredQuery,
+  DesiredState,
+  EnrollRequest,
+  EnrollResponse,
+  FeedbackBatch,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  TelemetryBatch,
+} from '@edgefleet/contracts';
 import type { Request, Response } from 'express';
 import { sendArtifact } from '../artifacts/artifact-download.js';
 import { ArtifactsService } from '../artifacts/artifacts.service.js';
@@ -8,6 +18,7 @@ import { UuidParam } from '../common/uuid-param.js';
 import { ApiZodBody, ApiZodQuery, type Parsed, toOpenApiSchema, ZodBody, ZodQuery } from '../common/zod.js';
 import { type AuthenticatedDevice, CurrentDevice, DeviceAuthGuard } from './device-auth.js';
 import { DeviceApiService } from './device-api.service.js';
+import { DeviceAuth, Public, RateLimited } from '../auth/authz.decorators.js';
 
 /** The first entity tag of an If-None-Match header, unquoted. */
 function knownEtag(header: string | undefined): string | null {
@@ -25,6 +36,8 @@ export class DeviceApiController {
   ) {}
 
   @Post('enroll')
+  @Public()
+  @RateLimited('enroll')
   @ApiOperation({ summary: 'Enroll with an enrollment token; the device secret (`eds_…`) is in this response only' })
   @ApiZodBody(EnrollRequest)
   @ApiCreatedResponse({ schema: toOpenApiSchema(EnrollResponse) })
@@ -33,12 +46,18 @@ export class DeviceApiController {
   }
 
   @Get('desired')
+  @DeviceAuth()
   @UseGuards(DeviceAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'What this device should run (ETag; If-None-Match → 304; ?wait=N long-polls up to 60 s for a change)' })
   @ApiZodQuery(DesiredQuery)
   @ApiOkResponse({ schema: toOpenApiSchema(DesiredState) })
-  async desired(@CurrentDevice() device: AuthenticatedDevice, @ZodQuery(DesiredQuery) q: Parsed<typeof DesiredQuery>, @Req() req: Request, @Res() res: Response) {
+  async desired(
+    @CurrentDevice() device: AuthenticatedDevice,
+    @ZodQuery(DesiredQuery) q: Parsed<typeof DesiredQuery>,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const gone = new AbortController();
     res.on('close', () => gone.abort());
     const known = knownEtag(req.headers['if-none-match']);
@@ -55,16 +74,23 @@ export class DeviceApiController {
   }
 
   @Get('artifacts/:variantId')
+  @DeviceAuth()
   @Head('artifacts/:variantId')
   @UseGuards(DeviceAuthGuard)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Download the variant assigned to this device (ETag, Range supported); any other is 403' })
-  async artifact(@CurrentDevice() device: AuthenticatedDevice, @UuidParam('variantId', 'variant') variantId: string, @Req() req: Request, @Res() res: Response) {
+  async artifact(
+    @CurrentDevice() device: AuthenticatedDevice,
+    @UuidParam('variantId', 'variant') variantId: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const { artifact, fileName } = await this.api.assignedArtifact(device, variantId);
     await sendArtifact(this.artifacts, artifact, fileName, req, res);
   }
 
   @Post('heartbeat')
+  @DeviceAuth()
   @HttpCode(200)
   @UseGuards(DeviceAuthGuard)
   @ApiBearerAuth()
@@ -75,6 +101,7 @@ export class DeviceApiController {
   }
 
   @Post('telemetry')
+  @DeviceAuth()
   @HttpCode(202)
   @UseGuards(DeviceAuthGuard)
   @ApiBearerAuth()
@@ -86,6 +113,7 @@ export class DeviceApiController {
   }
 
   @Post('feedback')
+  @DeviceAuth()
   @HttpCode(202)
   @UseGuards(DeviceAuthGuard)
   @ApiBearerAuth()

@@ -8,6 +8,7 @@ import { UuidParam } from '../common/uuid-param.js';
 import { ApiZodBody, type Parsed, toOpenApiSchema, ZodBody } from '../common/zod.js';
 import { type AuthenticatedDevice, CurrentDevice, DeviceAuthGuard } from './device-auth.js';
 import { DeviceShadowService } from './device-shadow.service.js';
+import { DeviceAuth } from '../auth/authz.decorators.js';
 
 /** Shadow evaluation, agent side: per-minute comparison reports, and the download of the shadow candidate. */
 @ApiTags('device API')
@@ -21,6 +22,7 @@ export class DeviceShadowController {
   ) {}
 
   @Post()
+  @DeviceAuth()
   @HttpCode(202)
   @ApiOperation({ summary: 'Per-minute shadow comparisons of a candidate against the served model; batches for the same minute add up' })
   @ApiZodBody(ShadowBatch)
@@ -30,6 +32,7 @@ export class DeviceShadowController {
   }
 
   @Get('artifacts/:variantId')
+  @DeviceAuth()
   @Head('artifacts/:variantId')
   @ApiOperation({
     summary: "Download this device's shadow candidate (`desired.shadow.artifactUrl`; ETag, Range); any other variant is 403",

@@ -1,15 +1,28 @@
 import { Inject, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { ClientToServerEvents, PlatformEvent, ServerToClientEvents } from '@edgefleet/contracts';
-import { EVENTS_CHANNEL } from '@edgefleet/contracts';
-import { ConnectedSocket, MessageBody, type OnGatewayConnection, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import { ErrorCode, EVENTS_CHANNEL } from '@edgefleet/contracts';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
+import { DEFAULT_ORG_ID } from '@edgefleet/db';
 import { Redis } from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import { LOGGER, type Logger } from '../common/logger.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/env.js';
+import { AppError } from '../common/app-error.js';
+import { AuthService } from '../auth/auth.service.js';
+import type { Principal } from '../auth/request-context.js';
+import { PrismaService } from '../database/prisma.service.js';
 
-type EventsSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+type EventsSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { principal?: Principal }>;
 type Ack = Parameters<NonNullable<Parameters<ClientToServerEvents['subscribe']>[1]>>[0];
 
 const RoomRequest = z.union([
@@ -47,13 +60,15 @@ function roomOf(request: z.infer<typeof RoomRequest>): string {
  * never talk to sockets directly, so any number of API instances can each relay to their own clients.
  */
 @WebSocketGateway({ namespace: '/events' })
-export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModuleDestroy {
+export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnModuleInit, OnModuleDestroy {
   @WebSocketServer() private readonly server!: Namespace<ClientToServerEvents, ServerToClientEvents>;
   private readonly subscriber: Redis;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly auth: AuthService,
+    private readonly prisma: PrismaService,
   ) {
     // A subscribed connection cannot run other commands, hence its own; it waits out Redis outages and resubscribes.
     this.subscriber = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
@@ -71,18 +86,57 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
   }
 
   /**
-   * The authentication seam: there are no accounts yet, so every connection is accepted. Once they
-   * exist, verify the handshake token here and `socket.disconnect(true)` on failure.
+   * Handshake authentication, before the connection exists: the dashboard's session cookie (sent by the browser on
+   * the same origin) or `auth: { token: "efk_…" }`. Failure → `connect_error` with `data.code`.
    */
+  afterInit(server: Namespace<ClientToServerEvents, ServerToClientEvents>) {
+    server.use((socket, next) => {
+      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      const headers = { ...socket.handshake.headers, ...(typeof token === 'string' && { authorization: `Bearer ${token}` }) };
+      this.auth
+        .authenticate({ headers })
+        .then((principal) => {
+          const origin = socket.handshake.headers.origin;
+          if (principal?.kind === 'user' && principal.sessionId && origin && !this.sameSite(origin, socket.handshake.headers.host)) {
+            throw new AppError(ErrorCode.CsrfRejected, 'a session cookie only works from the dashboard origin');
+          }
+          if (!principal && this.config.auth.required)
+            throw new AppError(ErrorCode.Unauthenticated, 'log in or pass auth: { token: "efk_…" }');
+          (socket as EventsSocket).data.principal = principal ?? undefined;
+          next();
+        })
+        .catch((err: unknown) => {
+          const failure = new Error(err instanceof AppError ? err.message : 'authentication failed') as Error & { data?: unknown };
+          failure.data = { code: err instanceof AppError ? err.code : ErrorCode.Internal };
+          next(failure);
+        });
+    });
+  }
+
   handleConnection(socket: EventsSocket) {
     this.logger.debug({ socketId: socket.id }, 'events socket connected');
+  }
+
+  private sameSite(origin: string, host: string | undefined): boolean {
+    return this.config.auth.corsOrigins.includes(origin) || origin.replace(/^https?:\/\//, '') === host;
+  }
+
+  /**
+   * Only rooms of the caller's organisation are joined. Another organisation's model or rollout is answered like an
+   * unknown id — `{ ok: true }` and nothing ever arrives — so the answer does not reveal that it exists.
+   */
+  private async mayJoin(socket: EventsSocket, request: z.infer<typeof RoomRequest>): Promise<boolean> {
+    const orgId = socket.data.principal?.orgId ?? DEFAULT_ORG_ID;
+    if ('modelId' in request) return (await this.prisma.db.model.count({ where: { id: request.modelId, orgId } })) > 0;
+    if ('rolloutId' in request) return (await this.prisma.db.rollout.count({ where: { id: request.rolloutId, orgId } })) > 0;
+    return true;
   }
 
   @SubscribeMessage('subscribe')
   async subscribe(@ConnectedSocket() socket: EventsSocket, @MessageBody() body: unknown): Promise<Ack> {
     const parsed = RoomRequest.safeParse(body);
     if (!parsed.success) return { ok: false, error: 'name a room: { modelId }, { rolloutId } (uuids) or { rollouts: true }' };
-    await socket.join(roomOf(parsed.data));
+    if (await this.mayJoin(socket, parsed.data)) await socket.join(roomOf(parsed.data));
     return { ok: true };
   }
 

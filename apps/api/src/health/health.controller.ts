@@ -4,6 +4,7 @@ import { HealthResponse } from '@edgefleet/contracts';
 import type { Response } from 'express';
 import { toOpenApiSchema } from '../common/zod.js';
 import { HealthService } from './health.service.js';
+import { Public } from '../auth/authz.decorators.js';
 
 @ApiTags('health')
 @Controller('health')
@@ -11,6 +12,7 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get()
+  @Public()
   @ApiOkResponse({ schema: toOpenApiSchema(HealthResponse) })
   @ApiServiceUnavailableResponse({ description: 'Postgres or Redis is unreachable' })
   async get(@Res({ passthrough: true }) res: Response): Promise<HealthResponse> {

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/env.js';
 import { toOpenApiSchema } from '../common/zod.js';
 import { SigningKey } from '@edgefleet/platform';
+import { Read } from '../auth/authz.decorators.js';
 
 export const SIGNING_KEY = Symbol('SIGNING_KEY');
 
@@ -14,6 +15,7 @@ class SigningController {
   constructor(@Inject(SIGNING_KEY) private readonly key: SigningKey) {}
 
   @Get('artifact-signing')
+  @Read()
   @ApiOperation({ summary: 'The public key that signs variant manifests; agents pin it at enrollment' })
   @ApiOkResponse({ schema: toOpenApiSchema(SigningKeyDto) })
   get(): SigningKeyDto {
