@@ -174,6 +174,32 @@ describe('dashboard: accounts in a real browser', () => {
     for (const link of ['Users', 'API keys', 'Audit log']) expect(await admin.getByRole('link', { name: link }).count()).toBe(1);
   });
 
+  it('lets an admin edit a hardware profile, and nobody else', async (ctx) => {
+    needsAccounts(ctx);
+    const ops = await newPage();
+    await logIn(ops, base, sut, 'operator');
+    await ops.goto(`${base}/profiles`);
+    await ops.getByTestId('profile-arm64-cpu-int8').waitFor();
+    expect(await ops.getByRole('button', { name: 'Edit' }).count()).toBe(0);
+
+    const page = await newPage();
+    await logIn(page, base, sut, 'admin');
+    await page.goto(`${base}/profiles`);
+    await page.getByRole('button', { name: 'edit arm64-cpu-int8' }).click();
+    const form = page.getByRole('form', { name: 'edit profile' });
+    await form.getByLabel('Threads').fill('0');
+    await form.getByRole('button', { name: 'Save profile' }).click();
+    await form.getByText('a whole number from 1 to 256').waitFor();
+    await form.getByLabel('Threads').fill('3');
+    await form.getByLabel('Min agreement (%)').fill('97.5');
+    await page.screenshot({ path: `${SCREENSHOTS}/profile-edit.png`, fullPage: true });
+    await form.getByRole('button', { name: 'Save profile' }).click();
+    await expect.poll(() => form.count()).toBe(0);
+    const api = (await sut.http.get('/api/profiles/arm64-cpu-int8').expect(200)).body;
+    expect(api).toMatchObject({ threads: 3, accuracyBudget: { minAgreement: 0.975 } });
+    expect(await page.getByTestId('profile-arm64-cpu-int8').innerText()).toContain('97.5%');
+  });
+
   it('creates an API key shown once with a copy button, lists its last use, and revokes it', async (ctx) => {
     needsAccounts(ctx);
     const page = await newPage();

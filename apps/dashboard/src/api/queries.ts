@@ -8,6 +8,7 @@ import type {
   Page,
   PipelineRunDto,
   TriggerPipelineRequest,
+  UpdateProfileRequest,
   VariantDto,
 } from '@edgefleet/contracts';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -111,6 +112,15 @@ export function useProfiles() {
   return useQuery({
     queryKey: queryKeys.profiles,
     queryFn: ({ signal }) => apiFetch<Page<HardwareProfileDto>>('/api/profiles', { query: { limit: 200 }, signal }),
+  });
+}
+
+export function useUpdateProfile() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ slug, body }: { slug: string; body: UpdateProfileRequest }) =>
+      apiFetch<HardwareProfileDto>(`/api/profiles/${enc(slug)}`, { method: 'PATCH', body }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.profiles }),
   });
 }
 

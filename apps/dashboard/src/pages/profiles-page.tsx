@@ -1,7 +1,12 @@
-import { useProfiles } from '../api/queries';
+import type { HardwareProfileDto } from '@edgefleet/contracts';
+import { type FormEvent, useState } from 'react';
+import { errorMessage } from '../api/client';
+import { useProfiles, useUpdateProfile } from '../api/queries';
+import { useCan } from '../auth/auth-context';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
 import { formatBytes, formatMs, formatPercent } from '../lib/format';
-import type { HardwareProfileDto } from '@edgefleet/contracts';
+import { PRECISIONS, type ProfileFormInput, profileFormInput, validateProfileForm } from '../lib/profiles';
+import type { FieldErrors } from '../lib/validation';
 
 export function formatBudget(budget: HardwareProfileDto['accuracyBudget']): string {
   const parts: string[] = [];
@@ -12,11 +17,15 @@ export function formatBudget(budget: HardwareProfileDto['accuracyBudget']): stri
 
 export function ProfilesPage() {
   const profiles = useProfiles();
+  const canEdit = useCan('profile:write');
+  const [editing, setEditing] = useState<string | null>(null);
+  const editedProfile = profiles.data?.items.find((p) => p.slug === editing);
   return (
     <section>
       <header className="page-header">
         <h1>Hardware profiles</h1>
       </header>
+      {editedProfile && canEdit && <EditProfileForm key={editedProfile.slug} profile={editedProfile} onDone={() => setEditing(null)} />}
       {profiles.isPending ? (
         <Loading what="profiles" />
       ) : profiles.isError ? (
@@ -36,11 +45,12 @@ export function ProfilesPage() {
                 <th>Max latency</th>
                 <th>Accuracy budget</th>
                 <th>Objective</th>
+                {canEdit && <th />}
               </tr>
             </thead>
             <tbody>
               {profiles.data.items.map((p) => (
-                <tr key={p.id}>
+                <tr key={p.id} data-testid={`profile-${p.slug}`}>
                   <td>
                     <strong>{p.name}</strong> <code>{p.slug}</code> {p.builtin && <Badge tone="muted">built-in</Badge>}
                     {p.description && <div className="muted small">{p.description}</div>}
@@ -52,6 +62,13 @@ export function ProfilesPage() {
                   <td>{p.maxLatencyMs === null ? 'none' : formatMs(p.maxLatencyMs)}</td>
                   <td>{formatBudget(p.accuracyBudget)}</td>
                   <td>{p.objective}</td>
+                  {canEdit && (
+                    <td>
+                      <button type="button" className="link-button" onClick={() => setEditing(p.slug)} aria-label={`edit ${p.slug}`}>
+                        Edit
+                      </button>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
@@ -59,5 +76,113 @@ export function ProfilesPage() {
         </div>
       )}
     </section>
+  );
+}
+
+/** Admins tune a profile's limits and budget; only the changed fields are sent. */
+function EditProfileForm({ profile, onDone }: { profile: HardwareProfileDto; onDone: () => void }) {
+  const update = useUpdateProfile();
+  const [input, setInput] = useState<ProfileFormInput>(() => profileFormInput(profile));
+  const [errors, setErrors] = useState<FieldErrors<keyof ProfileFormInput>>({});
+  const set = (k: keyof ProfileFormInput) => (e: { target: { value: string } }) => setInput({ ...input, [k]: e.target.value });
+  const err = (k: keyof ProfileFormInput) => errors[k] && <span className="field-error">{errors[k]}</span>;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const result = validateProfileForm(profile, input);
+    if (!result.ok) {
+      setErrors(result.errors);
+      return;
+    }
+    setErrors({});
+    if (!result.value) return onDone();
+    update.mutate({ slug: profile.slug, body: result.value }, { onSuccess: onDone });
+  };
+
+  return (
+    <form className="card form" onSubmit={submit} noValidate aria-label="edit profile">
+      <h3 className="wide">
+        Edit <code>{profile.slug}</code>
+        {profile.builtin && <span className="muted small"> (built-in: new pipelines use the new values)</span>}
+      </h3>
+      <label>
+        Name
+        <input value={input.name} onChange={set('name')} aria-invalid={!!errors.name} />
+        {err('name')}
+      </label>
+      <fieldset>
+        <legend>Precisions</legend>
+        <div className="checks">
+          {PRECISIONS.map((x) => (
+            <label key={x} className="check">
+              <input
+                type="checkbox"
+                checked={input.precisions.includes(x)}
+                onChange={(e) => setInput({ ...input, precisions: e.target.checked ? [...input.precisions, x] : input.precisions.filter((y) => y !== x) })}
+              />
+              {x}
+            </label>
+          ))}
+        </div>
+        {err('precisions')}
+      </fieldset>
+      <label>
+        Optimization
+        <select value={input.optimizationLevel} onChange={set('optimizationLevel')}>
+          <option value="basic">basic</option>
+          <option value="extended">extended</option>
+        </select>
+      </label>
+      <label>
+        Threads
+        <input value={input.threads} onChange={set('threads')} inputMode="numeric" aria-invalid={!!errors.threads} />
+        {err('threads')}
+      </label>
+      <label>
+        Max size (MiB)
+        <input value={input.maxModelMiB} onChange={set('maxModelMiB')} inputMode="decimal" placeholder="no limit" aria-invalid={!!errors.maxModelMiB} />
+        {err('maxModelMiB')}
+      </label>
+      <label>
+        Max latency (ms)
+        <input value={input.maxLatencyMs} onChange={set('maxLatencyMs')} inputMode="decimal" placeholder="no limit" aria-invalid={!!errors.maxLatencyMs} />
+        {err('maxLatencyMs')}
+      </label>
+      <label>
+        Max accuracy drop (points)
+        <input value={input.maxDropPoints} onChange={set('maxDropPoints')} inputMode="decimal" placeholder="not checked" aria-invalid={!!errors.maxDropPoints} />
+        {err('maxDropPoints')}
+      </label>
+      <label>
+        Min agreement (%)
+        <input value={input.minAgreementPct} onChange={set('minAgreementPct')} inputMode="decimal" placeholder="not checked" aria-invalid={!!errors.minAgreementPct} />
+        {err('minAgreementPct')}
+      </label>
+      <label>
+        Objective
+        <select value={input.objective} onChange={set('objective')}>
+          <option value="latency">latency</option>
+          <option value="size">size</option>
+        </select>
+      </label>
+      <label className="wide">
+        Description
+        <textarea value={input.description} onChange={set('description')} rows={2} aria-invalid={!!errors.description} />
+        {err('description')}
+      </label>
+      {update.isError && (
+        <div className="error-box wide" role="alert">
+          {errorMessage(update.error)}
+        </div>
+      )}
+      <div className="actions wide">
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={update.isPending}>
+          {update.isPending ? 'Saving…' : 'Save profile'}
+        </button>
+      </div>
+    </form>
   );
 }
