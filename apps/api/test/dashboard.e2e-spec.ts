@@ -58,9 +58,10 @@ describe('dashboard in a real browser', () => {
   it('serves the dashboard on the API origin, client routes included', async () => {
     const res = await page.goto(`${base}/models`);
     expect(res?.status()).toBe(200);
-    await expect(page.getByRole('heading', { name: 'Models' }).isVisible()).resolves.toBe(true);
-    const api404 = await fetch(`${base}/api/nope`);
-    expect(api404.status).toBe(404);
+    // The session is asked for first (when accounts are enforced), then the page renders.
+    await page.getByRole('heading', { name: 'Models' }).waitFor();
+    // With credentials: an unknown API route is a 404, not the dashboard's index.html.
+    await sut.http.get('/api/nope').expect(404);
   });
 
   it('creates a model, uploads a version and shows its inspection', async () => {
@@ -84,14 +85,14 @@ describe('dashboard in a real browser', () => {
   it('shows the variants the worker produced for every profile, with a recommendation', async () => {
     const modelId = page.url().split('/').pop()!;
     await page.goto(`${base}/models/${modelId}/versions/1`);
-    const profiles = ((await (await fetch(`${base}/api/profiles`)).json()) as { items: { slug: string }[] }).items;
+    const profiles = (await sut.http.get('/api/profiles').expect(200)).body.items as { slug: string }[];
     // Live updates or the polling fallback bring the worker's results in without a reload.
     await page.getByLabel('recommended').first().waitFor({ timeout: 90_000 });
     await expect.poll(() => page.getByLabel('recommended').count(), { timeout: 90_000, interval: 500 }).toBeGreaterThanOrEqual(profiles.length);
     const body = await page.locator('main').innerText();
     for (const p of profiles) expect(body).toContain(p.slug);
     await expect(page.getByLabel('size versus quality').isVisible()).resolves.toBe(true);
-    const runs = (await (await fetch(`${base}/api/models/${modelId}/versions/1/pipelines`)).json()) as { items: { status: string }[] };
+    const runs = (await sut.http.get(`/api/models/${modelId}/versions/1/pipelines`).expect(200)).body as { items: { status: string }[] };
     expect(runs.items[0].status).toBe('succeeded');
     await page.screenshot({ path: '/tmp/edgefleet-version-page.png', fullPage: true });
   });
