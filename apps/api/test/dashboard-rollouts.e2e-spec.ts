@@ -19,6 +19,8 @@ describe('dashboard: rollouts in a real browser', () => {
   let modelId: string;
   let rolloutId: string;
   let olderActiveId: string;
+  /** Who the rollout history names: the logged-in user, or 'dashboard' when the API needs no login. */
+  let actor: string;
 
   beforeAll(async () => {
     sut = await createTestApp({ AUTO_PIPELINES: 'false' });
@@ -38,7 +40,7 @@ describe('dashboard: rollouts in a real browser', () => {
     olderActiveId = (await sut.http.post('/api/rollouts').send({ modelId, version: 2, target: { group: 'plant-b' } }).expect(201)).body.id;
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await logIn(page, base, sut);
+    actor = (await logIn(page, base, sut))?.email ?? 'dashboard';
     pageErrors = failOnPageErrors(page);
   });
 
@@ -80,7 +82,7 @@ describe('dashboard: rollouts in a real browser', () => {
     expect(await page.getByRole('list', { name: 'waves' }).getByRole('listitem').count()).toBe(2);
     await page.getByRole('list', { name: 'history' }).getByText('created').first().waitFor();
     const api = (await sut.http.get(`/api/rollouts/${rolloutId}`).expect(200)).body;
-    expect(api).toMatchObject({ target: { group: 'plant-a' }, strategy: { kind: 'canary', waves: [25, 100], bakeTimeS: 0 }, gates: { shadow: { minAgreement: 0.95 } }, note: 'browser canary' });
+    expect(api).toMatchObject({ target: { group: 'plant-a' }, strategy: { kind: 'canary', waves: [25, 100], bakeTimeS: 0 }, gates: { shadow: { minAgreement: 0.95 } }, note: 'browser canary', createdBy: actor });
     await expect.poll(() => page.getByLabel('device states').innerText()).toContain('total 4');
     await page.getByText('● live').waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}/rollout.png`, fullPage: true });
@@ -125,7 +127,7 @@ describe('dashboard: rollouts in a real browser', () => {
     await dialog.getByRole('button', { name: 'Abort' }).click();
     await expect.poll(status).toMatch(/rolling back|rolled back/);
     const events = (await sut.http.get(`/api/rollouts/${rolloutId}/events`)).body.items as { kind: string; actor: string; reason: string | null }[];
-    expect(events.find((e) => e.kind === 'resumed')).toMatchObject({ actor: 'dashboard', reason: 'window over' });
+    expect(events.find((e) => e.kind === 'resumed')).toMatchObject({ actor, reason: 'window over' });
     expect(events.some((e) => e.reason === 'wrong model')).toBe(true);
     await page.screenshot({ path: `${SCREENSHOTS}/rollout-aborted.png`, fullPage: true });
   });

@@ -45,6 +45,14 @@ export function useAuth(): AuthValue {
   return useContext(AuthContext);
 }
 
+/**
+ * The name the API records as who did something (rollout `createdBy` and `actor`, pipeline `requestedBy`): the user's
+ * email, or 'dashboard' when nobody is logged in (an API without accounts, or AUTH_REQUIRED=false).
+ */
+export function useActorName(): string {
+  return useAuth().session?.user?.email ?? 'dashboard';
+}
+
 /** `useCan('rollout:write')`: whether the current user may do it (hides buttons that would get a 403). */
 export function useCan(action: Action): boolean {
   return useAuth().can(action);

@@ -3,11 +3,13 @@ import { type FormEvent, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { useTriggerPipeline } from '../api/queries';
 import { type FieldErrors, type RerunFormInput, validateRerunForm } from '../lib/validation';
+import { useActorName } from '../auth/auth-context';
 
 const RECIPE_EXAMPLE = '[{"id":"int8-dyn","precision":"int8","steps":[{"name":"optimize","level":"basic"},{"name":"int8-dynamic"}]}]';
 
 export function RerunForm({ modelId, v, profiles, onDone }: { modelId: string; v: string; profiles: readonly HardwareProfileDto[]; onDone: () => void }) {
   const trigger = useTriggerPipeline(modelId, v);
+  const requestedBy = useActorName();
   const [input, setInput] = useState<RerunFormInput>({ profiles: [], recipesJson: '' });
   const [errors, setErrors] = useState<FieldErrors<keyof RerunFormInput>>({});
 
@@ -22,7 +24,7 @@ export function RerunForm({ modelId, v, profiles, onDone }: { modelId: string; v
       return;
     }
     setErrors({});
-    trigger.mutate(result.value, { onSuccess: onDone });
+    trigger.mutate({ ...result.value, requestedBy }, { onSuccess: onDone });
   };
 
   return (

@@ -7,6 +7,7 @@ import { RolloutPreview } from '../components/rollout-preview';
 import { DraftRestored, useExpiryDraft } from '../components/use-expiry-draft';
 import { defaultRolloutForm, type RolloutFormInput, validateRolloutForm } from '../lib/rollouts';
 import type { FieldErrors } from '../lib/validation';
+import { useActorName } from '../auth/auth-context';
 
 type Key = keyof RolloutFormInput;
 
@@ -18,6 +19,7 @@ export function NewRolloutPage() {
   const models = useModels({ limit: 200, offset: 0 });
   const versions = useVersions(input.modelId);
   const create = useCreateRollout();
+  const actor = useActorName();
   const restored = useExpiryDraft('new-rollout', input, setInput);
 
   const set = <K extends Key>(k: K, value: RolloutFormInput[K]) => setInput((i) => ({ ...i, [k]: value }));
@@ -37,7 +39,7 @@ export function NewRolloutPage() {
       return;
     }
     setErrors({});
-    create.mutate({ ...result.value, createdBy: 'dashboard' }, { onSuccess: (r) => void navigate(`/rollouts/${r.id}`) });
+    create.mutate({ ...result.value, createdBy: actor }, { onSuccess: (r) => void navigate(`/rollouts/${r.id}`) });
   };
   const conflict = create.error instanceof ApiError && create.error.status === 409;
   const blocking = create.error instanceof ApiError && conflict ? conflictingRollouts(create.error) : [];

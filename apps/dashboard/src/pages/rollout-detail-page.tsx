@@ -25,7 +25,7 @@ import {
 } from '../lib/rollouts';
 import { formatDurationS } from '../lib/time';
 import { RolloutStatusBadge } from '../components/rollout-status';
-import { useCan } from '../auth/auth-context';
+import { useActorName, useCan } from '../auth/auth-context';
 
 const DEVICE_PAGE = 50;
 
@@ -36,6 +36,7 @@ export function RolloutDetailPage() {
   const [action, setAction] = useState<RolloutAction | null>(null);
   const act = useRolloutAction(id);
   const canWrite = useCan('rollout:write');
+  const actor = useActorName();
 
   if (rollout.isPending) return <Loading what="rollout" />;
   if (rollout.isError) return <ErrorBox error={rollout.error} retry={() => void rollout.refetch()} />;
@@ -109,7 +110,7 @@ export function RolloutDetailPage() {
             setAction(null);
           }}
           onConfirm={(reason) =>
-            act.mutate({ action, body: { actor: 'dashboard', ...(reason ? { reason } : {}) } }, { onSuccess: () => setAction(null) })
+            act.mutate({ action, body: { actor, ...(reason ? { reason } : {}) } }, { onSuccess: () => setAction(null) })
           }
         />
       )}
