@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeXhr } from '../test/fake-xhr';
 import { jsonResponse } from '../test/factories';
-import { ApiError, apiFetch, ClientErrorCode, onUnauthorized, parseApiError, uploadWithProgress, withQuery } from './client';
+import { ApiError, apiFetch, ClientErrorCode, onForbidden, onUnauthorized, parseApiError, uploadWithProgress, withQuery } from './client';
 
 describe(parseApiError.name, () => {
   it("carries the API's code, message and request id", () => {
@@ -61,6 +61,20 @@ describe(apiFetch.name, () => {
       vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ statusCode: 403, error: 'auth/forbidden', message: 'no' }, 403)));
       await expect(apiFetch('/api/rollouts', { method: 'POST' })).rejects.toMatchObject({ status: 403 });
       expect(seen).toHaveLength(1);
+    } finally {
+      off();
+    }
+  });
+
+  it("reports a 403 auth/forbidden (the role may have changed), not other 403s", async () => {
+    const seen: string[] = [];
+    const off = onForbidden((err) => seen.push(err.code));
+    try {
+      vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ statusCode: 403, error: 'auth/forbidden', message: 'this needs the role admin' }, 403)));
+      await expect(apiFetch('/api/users')).rejects.toMatchObject({ status: 403 });
+      vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ statusCode: 403, error: 'device/forbidden', message: 'no' }, 403)));
+      await expect(apiFetch('/api/x')).rejects.toMatchObject({ status: 403 });
+      expect(seen).toEqual(['auth/forbidden']);
     } finally {
       off();
     }

@@ -76,11 +76,24 @@ export function onUnauthorized(listener: UnauthorizedListener): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
+type ForbiddenListener = (err: ApiError) => void;
+const forbiddenListeners = new Set<ForbiddenListener>();
+
+/**
+ * Called for every 403 `auth/forbidden`: the role may have changed since the page loaded (an admin demoted this user),
+ * so the auth provider asks `me` again and the buttons follow.
+ */
+export function onForbidden(listener: ForbiddenListener): () => void {
+  forbiddenListeners.add(listener);
+  return () => forbiddenListeners.delete(listener);
+}
+
 function isAuthEndpoint(path: string): boolean {
   return path.startsWith('/api/auth/');
 }
 
 function reportUnauthorized(path: string, err: ApiError): void {
+  if (err.status === 403 && err.code === 'auth/forbidden') for (const l of forbiddenListeners) l(err);
   if (err.status !== 401 || isAuthEndpoint(path)) return;
   for (const l of unauthorizedListeners) l(err);
 }

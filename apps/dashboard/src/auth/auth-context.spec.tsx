@@ -4,6 +4,7 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { apiFetch } from '../api/client';
 import { routes } from '../app';
 import { jsonResponse, newModel } from '../test/factories';
 import { testQueryClient } from '../test/render';
@@ -151,5 +152,28 @@ describe('accounts in the dashboard', () => {
     await screen.findByRole('heading', { name: 'Rollouts' });
     expect(screen.getByRole('link', { name: 'New rollout' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Log out' })).toBeNull();
+  });
+});
+
+describe('a role changed mid-session', () => {
+  afterEach(() => {
+    cleanup();
+    vi.unstubAllGlobals();
+  });
+
+  it('asks who the user is again after a 403, and the buttons follow', async () => {
+    const state = { session: session('operator') as SessionDto | null };
+    fakeApi(state, {
+      'POST /api/rollouts/r1/pause': () => {
+        state.session = session('viewer');
+        return jsonResponse({ statusCode: 403, error: 'auth/forbidden', message: 'this needs the role admin or operator' }, 403);
+      },
+    });
+    renderApp('/rollouts');
+    await screen.findByRole('link', { name: 'New rollout' });
+    // Any call answered 403 auth/forbidden, here made directly through the client.
+    await expect(apiFetch('/api/rollouts/r1/pause', { method: 'POST' })).rejects.toMatchObject({ status: 403 });
+    await waitFor(() => expect(screen.queryByRole('link', { name: 'New rollout' })).toBeNull());
+    expect(screen.getByTestId('user-role').textContent).toBe('viewer');
   });
 });

@@ -3,7 +3,7 @@ import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-quer
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { authKeys, fetchMe, login, logout, type Me } from '../api/auth';
-import { ApiError, onUnauthorized } from '../api/client';
+import { ApiError, onForbidden, onUnauthorized } from '../api/client';
 import { saveDrafts } from '../lib/drafts';
 import { shouldRetry } from '../api/queries';
 import { ErrorBox, Loading } from '../components/status';
@@ -112,6 +112,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       }),
     [qc],
   );
+
+  useEffect(() => onForbidden(() => void qc.invalidateQueries({ queryKey: authKeys.me })), [qc]);
 
   const signIn = useCallback(
     async (body: LoginRequest) => {
