@@ -42,6 +42,7 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
       autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/api/health' },
     }),
   );
+  app.set('trust proxy', config.auth.trustProxy);
   app.use(securityHeaders(config));
   // Cross-origin callers only from CORS_ORIGINS (none by default: the dashboard is served on the API's own origin).
   if (config.auth.corsOrigins.length > 0) app.enableCors({ origin: config.auth.corsOrigins, credentials: true, maxAge: 600 });

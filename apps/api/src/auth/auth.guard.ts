@@ -82,9 +82,11 @@ export class AuthGuard implements CanActivate {
     const site = req.headers['sec-fetch-site'];
     if (site === 'cross-site') throw new AppError(ErrorCode.CsrfRejected, 'cross-site request with a session cookie');
     if (origin === undefined) return;
-    const own = `${req.protocol}://${req.headers.host ?? ''}`;
-    if (origin !== own && !this.config.auth.corsOrigins.includes(origin) && site !== 'same-origin') {
-      throw new AppError(ErrorCode.CsrfRejected, `requests with a session cookie must come from ${own}`);
+    // Scheme-agnostic: behind a TLS-terminating proxy the API itself sees http.
+    const host = req.headers.host ?? '';
+    const sameHost = origin.replace(/^https?:\/\//, '') === host;
+    if (!sameHost && !this.config.auth.corsOrigins.includes(origin) && site !== 'same-origin') {
+      throw new AppError(ErrorCode.CsrfRejected, `requests with a session cookie must come from ${host}`);
     }
   }
 

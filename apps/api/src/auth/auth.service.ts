@@ -153,6 +153,8 @@ export class AuthService implements OnApplicationBootstrap {
         data: { userId: user.id, tokenHash: sha256(token), expiresAt, ip: meta.ip, userAgent: meta.userAgent?.slice(0, 500) ?? null },
       }),
       this.prisma.db.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } }),
+      // Expired sessions are removed when met; this clears the user's others that never came back.
+      this.prisma.db.session.deleteMany({ where: { userId: user.id, expiresAt: { lt: new Date() } } }),
     ]);
     const principal: Principal = {
       kind: 'user',

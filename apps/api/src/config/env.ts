@@ -69,6 +69,11 @@ const ApiEnvSchema = PlatformEnvSchema.extend({
   ADMIN_PASSWORD: z.string().min(12).optional(),
   /** `GET /metrics` also accepts `Authorization: Bearer <METRICS_TOKEN>` (for Prometheus); admins may always read it. Sensitive. */
   METRICS_TOKEN: z.string().min(16).optional(),
+  /**
+   * Express `trust proxy`: how the client IP (rate limits, audit log) is read behind a reverse proxy. `false` (the
+   * socket's address), `true`, a hop count, or comma-separated addresses/subnets of the proxies.
+   */
+  TRUST_PROXY: z.string().default('false'),
   /** Login tries per window per IP and per account; enrollment and upload requests per window per IP. */
   RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(300),
   RATE_LIMIT_LOGIN: z.coerce.number().int().min(1).default(10),
@@ -92,6 +97,7 @@ export interface AppConfig extends PlatformConfig {
     /** ADMIN_PASSWORD alone, for the create-admin CLI. */
     adminPassword: string | null;
     metricsToken: string | null;
+    trustProxy: boolean | number | string;
     rateLimit: { windowS: number; login: number; enroll: number; upload: number };
   };
 }
@@ -116,6 +122,14 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       bootstrapAdmin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL.toLowerCase(), password: e.ADMIN_PASSWORD } : null,
       adminPassword: e.ADMIN_PASSWORD ?? null,
       metricsToken: e.METRICS_TOKEN ?? null,
+      trustProxy:
+        e.TRUST_PROXY === 'true'
+          ? true
+          : e.TRUST_PROXY === 'false'
+            ? false
+            : /^\d+$/.test(e.TRUST_PROXY)
+              ? Number(e.TRUST_PROXY)
+              : e.TRUST_PROXY,
       rateLimit: { windowS: e.RATE_LIMIT_WINDOW_S, login: e.RATE_LIMIT_LOGIN, enroll: e.RATE_LIMIT_ENROLL, upload: e.RATE_LIMIT_UPLOAD },
     },
   };
