@@ -72,11 +72,17 @@ export class DeviceApiService {
   async desiredState(device: AuthenticatedDevice, knownEtag: string | null, waitS: number, signal?: AbortSignal): Promise<DesiredState | null> {
     const deadline = Date.now() + waitS * 1000;
     for (;;) {
-      const state = await this.desired.forDevice(device.id);
-      if (state.etag !== knownEtag) return state;
-      const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) return null;
-      await this.notifier.waitFor(device.id, Math.min(left, LONG_POLL_SLICE_MS), signal);
+      // Listening before reading: a change committed while the state is read wakes the wait instead of being missed.
+      const watch = this.notifier.watch(device.id);
+      try {
+        const state = await this.desired.forDevice(device.id);
+        if (state.etag !== knownEtag) return state;
+        const left = deadline - Date.now();
+        if (left <= 0 || signal?.aborted) return null;
+        await watch.wait(Math.min(left, LONG_POLL_SLICE_MS), signal);
+      } finally {
+        watch.close();
+      }
     }
   }
 
@@ -91,17 +97,19 @@ export class DeviceApiService {
     return { artifact: variant.artifact, fileName: `${variant.version.model.name}-v${variant.version.number}-${variant.profile.slug}-${variant.recipeId}.onnx` };
   }
 
+  /** One raw UPDATE: every agent heartbeats, so this is the hottest write of the platform. */
   async heartbeat(device: AuthenticatedDevice, req: Parsed<typeof HeartbeatRequest>): Promise<HeartbeatResponse> {
-    await this.prisma.db.device.update({
-      where: { id: device.id },
-      data: {
-        lastSeenAt: new Date(),
-        health: req.health,
-        ...(req.running === undefined ? {} : { running: req.running === null ? Prisma.DbNull : req.running }),
-        // a healthy heartbeat clears the error; one without `error` leaves the stored one
-        ...(req.health === 'ok' || req.error === null ? { lastError: Prisma.DbNull } : req.error ? { lastError: { ...req.error, at: new Date().toISOString() } } : {}),
-      },
-    });
+    const now = new Date();
+    // running: undefined leaves it, null clears it; lastError: a healthy heartbeat (or error: null) clears it, one
+    // without `error` leaves the stored one.
+    const setRunning = req.running !== undefined;
+    const clearError = req.health === 'ok' || req.error === null;
+    const error = !clearError && req.error ? JSON.stringify({ ...req.error, at: now.toISOString() }) : null;
+    await this.prisma.db.$executeRaw(Prisma.sql`
+      UPDATE devices SET last_seen_at = ${now}, health = ${req.health}, updated_at = ${now},
+        running = CASE WHEN ${setRunning}::boolean THEN ${req.running ? JSON.stringify(req.running) : null}::jsonb ELSE running END,
+        last_error = CASE WHEN ${clearError}::boolean THEN NULL WHEN ${error}::jsonb IS NOT NULL THEN ${error}::jsonb ELSE last_error END
+      WHERE id = ${device.id}::uuid`);
     return { v: 1, desiredEtag: (await this.desired.forDevice(device.id)).etag };
   }
 

@@ -11,6 +11,14 @@ import { RedisService } from '../redis/redis.service.js';
 
 const Message = z.object({ origin: z.string(), deviceIds: z.array(z.string()) });
 
+export interface DeviceWatch {
+  /** A change was announced since the watch started. */
+  readonly fired: boolean;
+  /** Resolves true at once if fired, else when a change is announced within `ms`; false on timeout or abort. */
+  wait(ms: number, signal?: AbortSignal): Promise<boolean>;
+  close(): void;
+}
+
 /**
  * Tells whoever waits on a device's desired state (long polls, `/devices` sockets) that it may have changed.
  * Changes are emitted in-process at once and published on Redis (DESIRED_CHANNEL) so that the other API
@@ -62,20 +70,51 @@ export class DesiredNotifier implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Resolves true when the device's state is announced as changed within `ms`, false otherwise or on abort. */
-  waitFor(deviceId: string, ms: number, signal?: AbortSignal): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (changed: boolean) => {
-        clearTimeout(timer);
+  async waitFor(deviceId: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+    const watch = this.watch(deviceId);
+    try {
+      return await watch.wait(ms, signal);
+    } finally {
+      watch.close();
+    }
+  }
+
+  /**
+   * Starts listening for changes of one device at once, before its state is read: a change announced while the
+   * caller reads it is not lost (it makes `wait` return at once). Close it when done.
+   */
+  watch(deviceId: string): DeviceWatch {
+    let fired = false;
+    let wake: (() => void) | null = null;
+    const onChange = () => {
+      fired = true;
+      wake?.();
+    };
+    this.local.on(`device:${deviceId}`, onChange);
+    return {
+      get fired() {
+        return fired;
+      },
+      wait: (ms, signal) =>
+        new Promise<boolean>((resolve) => {
+          if (fired) return resolve(true);
+          if (signal?.aborted) return resolve(false);
+          const done = (changed: boolean) => {
+            clearTimeout(timer);
+            wake = null;
+            signal?.removeEventListener('abort', onAbort);
+            resolve(changed);
+          };
+          const onAbort = () => done(false);
+          const timer = setTimeout(() => done(false), ms);
+          wake = () => done(true);
+          signal?.addEventListener('abort', onAbort);
+        }),
+      close: () => {
+        wake = null;
         this.local.off(`device:${deviceId}`, onChange);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(changed);
-      };
-      const onChange = () => done(true);
-      const onAbort = () => done(false);
-      const timer = setTimeout(() => done(false), ms);
-      this.local.on(`device:${deviceId}`, onChange);
-      signal?.addEventListener('abort', onAbort);
-    });
+      },
+    };
   }
 
   private emitLocal(deviceIds: readonly string[]) {

@@ -1,31 +1,79 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ACTIVE_ROLLOUT_STATUSES, canonicalJson, type DesiredAssignment, type DesiredShadow, type DesiredState, type RecipeDto } from '@edgefleet/contracts';
-import type { Prisma } from '@edgefleet/db';
 import { PrismaService } from '../database/prisma.service.js';
-
-const VERSION_SELECT = { select: { id: true, number: true, model: { select: { id: true, name: true } } } } as const;
-
-export const DESIRED_INCLUDE = {
-  assignment: { include: { version: VERSION_SELECT, shadowVersion: VERSION_SELECT } },
-} as const;
-
-type VersionRef = Prisma.ModelVersionGetPayload<typeof VERSION_SELECT>;
-type VariantRow = Prisma.VariantGetPayload<{ include: { artifact: true; profile: { select: { slug: true } } } }>;
 
 /** Where a device downloads its shadow candidate (the assignment's artifact route only serves the assigned variant). */
 export const shadowArtifactUrl = (variantId: string) => `/api/device/shadow/artifacts/${variantId}`;
 
-function desiredOf(version: VersionRef, variant: VariantRow, artifactUrl: string): DesiredAssignment {
+/** One row per device: its assignment and shadow, each with the recommended variant for the device's profile. */
+interface DesiredRow {
+  version_id: string | null;
+  version_number: number | null;
+  model_id: string | null;
+  model_name: string | null;
+  variant: VariantJson | null;
+  shadow_version_id: string | null;
+  shadow_number: number | null;
+  shadow_model_id: string | null;
+  shadow_model_name: string | null;
+  shadow_sample_rate: number | null;
+  shadow_variant: VariantJson | null;
+  shadow_rollout_id: string | null;
+}
+
+interface VariantJson {
+  id: string;
+  recipe: RecipeDto;
+  precision: 'fp32' | 'fp16' | 'int8';
+  profile: string;
+  manifest: Record<string, unknown>;
+  signature: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** The newest recommended variant of a version for a profile, as JSON (one lateral subquery per use). */
+const variantFor = (versionColumn: string) => `
+  SELECT json_build_object('id', x.id, 'recipe', x.recipe, 'precision', x.precision, 'profile', p.slug, 'manifest', x.manifest,
+                           'signature', x.signature, 'bytes', ar.byte_size, 'sha256', ar.sha256) AS v
+  FROM variants x JOIN artifacts ar ON ar.id = x.artifact_id JOIN hardware_profiles p ON p.id = x.profile_id
+  WHERE x.version_id = ${versionColumn} AND x.profile_id = d.profile_id AND x.recommended
+  ORDER BY x.created_at DESC LIMIT 1`;
+
+/**
+ * Everything a desired state needs in one round trip: every device call (long polls, heartbeats, pushes) resolves
+ * it, so at fleet scale its cost is the API's cost.
+ */
+const DESIRED_SQL = `
+  SELECT a.version_id::text, v.number AS version_number, m.id::text AS model_id, m.name AS model_name, va.v AS variant,
+         a.shadow_version_id::text, sv.number AS shadow_number, sm.id::text AS shadow_model_id, sm.name AS shadow_model_name,
+         a.shadow_sample_rate, vs.v AS shadow_variant, sr.rollout_id::text AS shadow_rollout_id
+  FROM devices d
+  JOIN device_assignments a ON a.device_id = d.id
+  JOIN model_versions v ON v.id = a.version_id
+  JOIN models m ON m.id = v.model_id
+  LEFT JOIN model_versions sv ON sv.id = a.shadow_version_id
+  LEFT JOIN models sm ON sm.id = sv.model_id
+  LEFT JOIN LATERAL (${variantFor('a.version_id')}) va ON true
+  LEFT JOIN LATERAL (${variantFor('a.shadow_version_id')}) vs ON a.shadow_version_id IS NOT NULL
+  LEFT JOIN LATERAL (
+    SELECT rd.rollout_id FROM rollout_devices rd JOIN rollouts r ON r.id = rd.rollout_id
+    WHERE rd.device_id = d.id AND rd.state = 'shadow' AND r.version_id = a.shadow_version_id AND r.status = ANY($2::text[])
+    LIMIT 1
+  ) sr ON a.shadow_version_id IS NOT NULL
+  WHERE d.id = $1::uuid AND d.profile_id IS NOT NULL`;
+
+function desiredOf(version: { id: string; number: number }, model: { id: string; name: string }, variant: VariantJson, artifactUrl: string): DesiredAssignment {
   return {
-    model: { id: version.model.id, name: version.model.name },
+    model: { id: model.id, name: model.name },
     version: { id: version.id, number: version.number },
-    variant: { id: variant.id, recipe: variant.recipe as unknown as RecipeDto, precision: variant.precision as 'fp32' | 'fp16' | 'int8', profile: variant.profile.slug },
-    manifest: variant.manifest as Record<string, unknown>,
+    variant: { id: variant.id, recipe: variant.recipe, precision: variant.precision, profile: variant.profile },
+    manifest: variant.manifest,
     signature: variant.signature,
     artifactUrl,
-    bytes: Number(variant.artifact.byteSize),
-    sha256: variant.artifact.sha256,
+    bytes: Number(variant.bytes),
+    sha256: variant.sha256,
   };
 }
 
@@ -41,29 +89,15 @@ export class DesiredStateService {
   constructor(private readonly prisma: PrismaService) {}
 
   async forDevice(deviceId: string): Promise<DesiredState> {
-    const device = await this.prisma.db.device.findUnique({ where: { id: deviceId }, select: { profileId: true, ...DESIRED_INCLUDE } });
-    const a = device?.assignment;
-    const version = a?.version;
-    const shadowVersion = a?.shadowVersion ?? null;
+    const [row] = await this.prisma.db.$queryRawUnsafe<DesiredRow[]>(DESIRED_SQL, deviceId, [...ACTIVE_ROLLOUT_STATUSES]);
     let assignment: DesiredAssignment | null = null;
     let shadow: DesiredShadow | null = null;
-    if (device?.profileId && a && version) {
-      const versionIds = shadowVersion ? [version.id, shadowVersion.id] : [version.id];
-      const variants = await this.prisma.db.variant.findMany({
-        where: { versionId: { in: versionIds }, profileId: device.profileId, recommended: true },
-        include: { artifact: true, profile: { select: { slug: true } } },
-        orderBy: { createdAt: 'desc' },
-      });
-      const variant = variants.find((v) => v.versionId === version.id);
-      if (variant) assignment = desiredOf(version, variant, `/api/device/artifacts/${variant.id}`);
-      const candidate = shadowVersion ? variants.find((v) => v.versionId === shadowVersion.id) : undefined;
-      if (shadowVersion && candidate) {
-        const rollout = await this.prisma.db.rolloutDevice.findFirst({
-          where: { deviceId, state: 'shadow', rollout: { versionId: shadowVersion.id, status: { in: [...ACTIVE_ROLLOUT_STATUSES] } } },
-          select: { rolloutId: true },
-        });
-        if (rollout) shadow = { ...desiredOf(shadowVersion, candidate, shadowArtifactUrl(candidate.id)), rolloutId: rollout.rolloutId, sampleRate: a.shadowSampleRate ?? 0 };
-      }
+    if (row?.variant) {
+      assignment = desiredOf({ id: row.version_id!, number: row.version_number! }, { id: row.model_id!, name: row.model_name! }, row.variant, `/api/device/artifacts/${row.variant.id}`);
+    }
+    if (row?.shadow_variant && row.shadow_rollout_id) {
+      const candidate = desiredOf({ id: row.shadow_version_id!, number: row.shadow_number! }, { id: row.shadow_model_id!, name: row.shadow_model_name! }, row.shadow_variant, shadowArtifactUrl(row.shadow_variant.id));
+      shadow = { ...candidate, rolloutId: row.shadow_rollout_id, sampleRate: row.shadow_sample_rate ?? 0 };
     }
     return { v: 1, etag: desiredEtag(assignment, shadow), assignment, shadow };
   }
