@@ -329,6 +329,8 @@ describe('rollouts with real agents, API and worker processes', () => {
       AUTO_PIPELINES: 'false',
       ARTIFACT_SIGNING_KEY: pem,
       ROLLOUT_TICK_MS: '300',
+      // Accounts have their own suites (auth*.e2e-spec.ts); this one calls the API as the open test apps do.
+      AUTH_REQUIRED: 'false',
     };
     await startApi();
     await startWorker();
