@@ -94,10 +94,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     LOG_LEVEL: 'silent',
     // A prefix of its own per app, so no worker (and no other test file) consumes the jobs it enqueues.
     QUEUE_PREFIX: `test-${randomUUID()}`,
-    // TODO(issue 8): 'true' once every browser test logs in (TestApp.login → context.addCookies). Until then requests
-    // without credentials act as the default organisation's admin here; `http` sends an admin API key regardless, and
-    // the auth tests (auth*.e2e-spec.ts) pass AUTH_REQUIRED=true. TEST_AUTH_REQUIRED=true runs every suite enforced.
-    AUTH_REQUIRED: process.env.TEST_AUTH_REQUIRED ?? 'false',
+    // Enforced, as in production: `http` sends an admin API key, `anonymous` nothing, browser tests log in
+    // (TestApp.login → context.addCookies). TEST_AUTH_REQUIRED=false runs the suites in the old open mode.
+    AUTH_REQUIRED: process.env.TEST_AUTH_REQUIRED ?? 'true',
     ...env,
   });
   const { app } = await createApp(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
