@@ -47,12 +47,14 @@ const PlatformEventEnvelope = z.discriminatedUnion('channel', [
 
 export const modelRoom = (modelId: string) => `model:${modelId.toLowerCase()}`;
 export const rolloutRoom = (rolloutId: string) => `rollout:${rolloutId.toLowerCase()}`;
+/** What workers publish to; relayed per organisation (`rollouts:<orgId>`), so nobody hears another's rollouts. */
 export const ROLLOUTS_ROOM = 'rollouts';
+export const orgRolloutsRoom = (orgId: string) => `${ROLLOUTS_ROOM}:${orgId}`;
 
-function roomOf(request: z.infer<typeof RoomRequest>): string {
+function roomOf(request: z.infer<typeof RoomRequest>, orgId: string): string {
   if ('modelId' in request) return modelRoom(request.modelId);
   if ('rolloutId' in request) return rolloutRoom(request.rolloutId);
-  return ROLLOUTS_ROOM;
+  return orgRolloutsRoom(orgId);
 }
 
 /**
@@ -126,7 +128,7 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
    * unknown id — `{ ok: true }` and nothing ever arrives — so the answer does not reveal that it exists.
    */
   private async mayJoin(socket: EventsSocket, request: z.infer<typeof RoomRequest>): Promise<boolean> {
-    const orgId = socket.data.principal?.orgId ?? DEFAULT_ORG_ID;
+    const orgId = this.orgOf(socket);
     if ('modelId' in request) return (await this.prisma.db.model.count({ where: { id: request.modelId, orgId } })) > 0;
     if ('rolloutId' in request) return (await this.prisma.db.rollout.count({ where: { id: request.rolloutId, orgId } })) > 0;
     return true;
@@ -136,14 +138,31 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
   async subscribe(@ConnectedSocket() socket: EventsSocket, @MessageBody() body: unknown): Promise<Ack> {
     const parsed = RoomRequest.safeParse(body);
     if (!parsed.success) return { ok: false, error: 'name a room: { modelId }, { rolloutId } (uuids) or { rollouts: true }' };
-    if (await this.mayJoin(socket, parsed.data)) await socket.join(roomOf(parsed.data));
+    if (await this.mayJoin(socket, parsed.data)) await socket.join(roomOf(parsed.data, this.orgOf(socket)));
     return { ok: true };
   }
 
   @SubscribeMessage('unsubscribe')
   async unsubscribe(@ConnectedSocket() socket: EventsSocket, @MessageBody() body: unknown): Promise<void> {
     const parsed = RoomRequest.safeParse(body);
-    if (parsed.success) await socket.leave(roomOf(parsed.data));
+    if (parsed.success) await socket.leave(roomOf(parsed.data, this.orgOf(socket)));
+  }
+
+  private orgOf(socket: EventsSocket): string {
+    return socket.data.principal?.orgId ?? DEFAULT_ORG_ID;
+  }
+
+  /** Rollouts never change organisation: a bounded cache saves a query per event. */
+  private readonly rolloutOrgs = new Map<string, string>();
+
+  private async rolloutOrg(rolloutId: string): Promise<string | null> {
+    const cached = this.rolloutOrgs.get(rolloutId);
+    if (cached) return cached;
+    const row = await this.prisma.db.rollout.findUnique({ where: { id: rolloutId }, select: { orgId: true } });
+    if (!row) return null;
+    if (this.rolloutOrgs.size >= 10_000) this.rolloutOrgs.clear();
+    this.rolloutOrgs.set(rolloutId, row.orgId);
+    return row.orgId;
   }
 
   /** The only way anything reaches a socket, so every emit is typed against ServerToClientEvents. */
@@ -161,6 +180,14 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
     }
     if (envelope.channel === 'pipeline.job') this.send(envelope.room, 'pipeline.job', envelope.event);
     else if (envelope.channel === 'pipeline.run') this.send(envelope.room, 'pipeline.run', envelope.event);
-    else this.send(envelope.room, 'rollout.changed', envelope.event);
+    else if (envelope.room !== ROLLOUTS_ROOM) this.send(envelope.room, 'rollout.changed', envelope.event);
+    else {
+      const event = envelope.event;
+      const cached = this.rolloutOrgs.get(event.rolloutId);
+      if (cached) return this.send(orgRolloutsRoom(cached), 'rollout.changed', event);
+      this.rolloutOrg(event.rolloutId)
+        .then((orgId) => orgId && this.send(orgRolloutsRoom(orgId), 'rollout.changed', event))
+        .catch((err: unknown) => this.logger.warn({ err }, 'could not relay a rollout event'));
+    }
   }
 }
