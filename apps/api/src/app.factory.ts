@@ -28,6 +28,8 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });
+  // First, so requests the body parser rejects (malformed or too large JSON) are audited too.
+  app.use(auditTrail(app));
   app.useBodyParser('json', { limit: '1mb' });
   app.use(
     pinoHttp({
@@ -46,7 +48,6 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
   app.use(securityHeaders(config));
   // Cross-origin callers only from CORS_ORIGINS (none by default: the dashboard is served on the API's own origin).
   if (config.auth.corsOrigins.length > 0) app.enableCors({ origin: config.auth.corsOrigins, credentials: true, maxAge: 600 });
-  app.use(auditTrail(app));
   app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.enableShutdownHooks();
   // Live pipeline progress on the `/events` namespace, sharing the HTTP server.

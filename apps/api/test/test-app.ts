@@ -12,6 +12,7 @@ import { inject } from 'vitest';
 import { createApp } from '../src/app.factory.js';
 import { type AppConfig, loadConfig } from '../src/config/env.js';
 import { createTestDatabase } from '@edgefleet/platform/testing';
+import { isAudited } from '../src/auth/http-hardening.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { apiKeyDisplayPrefix, newApiKey, sha256 } from '../src/auth/tokens.js';
 
@@ -102,8 +103,13 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const { app } = await createApp(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
   await app.init();
   const db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
-  const server = app.getHttpServer();
+  const server = app.getHttpServer() as import('node:http').Server;
   let users = 0;
+  // Every mutation a test performs must leave an audit row: counted here, checked in close().
+  let audited = 0;
+  server.prependListener('request', (req: import('node:http').IncomingMessage) => {
+    if (isAudited(req.method ?? '', (req.url ?? '').split('?')[0]!)) audited++;
+  });
 
   async function createApiKey(role: Role, orgId = DEFAULT_ORG_ID) {
     const key = newApiKey();
@@ -154,11 +160,19 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     storedFiles: () => listFiles(path.join(dataDir, 'artifacts')),
     tempFiles: () => listFiles(path.join(dataDir, 'tmp')),
     async close() {
+      // The rows are written when each response ends; give the last ones a moment.
+      const deadline = Date.now() + 5_000;
+      let rows = await db.auditLog.count();
+      while (rows < audited && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        rows = await db.auditLog.count();
+      }
       await app.close();
       await db.$disconnect();
       await deleteQueueKeys(config.redisUrl, config.queue.prefix);
       await database.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
+      if (rows < audited) throw new Error(`${audited} mutating requests reached the API but only ${rows} audit rows were written`);
     },
   };
 }

@@ -39,9 +39,13 @@ export function securityHeaders(config: AppConfig) {
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Every mutating request under /api — allowed, denied or failed — becomes one audit row once the response is sent.
+ * Every mutating request under /api — allowed, denied, failed or aborted — becomes one audit row once the response ends.
  * The device API's own traffic (heartbeats, telemetry every few seconds) is not audited; enrollment is.
  */
+/** Which requests the audit trail records (exported for the test harness, which checks that each one left a row). */
+export const isAudited = (method: string, path: string) =>
+  MUTATING.has(method) && path.startsWith('/api/') && (!path.startsWith('/api/device/') || path === '/api/device/enroll');
+
 export function auditTrail(app: INestApplication) {
   const audit = app.get(AuditService);
   return (req: Request, res: Response, next: NextFunction) => {
@@ -55,7 +59,7 @@ export function auditTrail(app: INestApplication) {
       if (typeof id === 'string') createdId = id;
       return json(body);
     };
-    res.on('finish', () => {
+    res.once('close', () => {
       const r = req as AuthedRequest & { device?: { id: string; orgId: string }; id?: unknown };
       const p = r.principal;
       const route = (r.route as { path?: string } | undefined)?.path;
@@ -72,7 +76,8 @@ export function auditTrail(app: INestApplication) {
           action: `${req.method} ${route ?? path}`,
           targetType: segments[1] ?? null,
           targetId: params[0] ?? createdId,
-          status: res.statusCode,
+          // A response cut short (client gone, stream failed) is recorded as 499.
+          status: res.writableFinished ? res.statusCode : 499,
           ip: req.ip ?? null,
           userAgent: req.headers['user-agent'] ?? null,
           requestId: typeof r.id === 'string' ? r.id : null,
