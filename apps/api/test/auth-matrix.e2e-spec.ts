@@ -4,6 +4,8 @@ import { DEFAULT_ORG_ID } from '@edgefleet/db';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { createToken, createVersion, enroll, type Enrolled } from './device-fixtures.js';
+import { requestContext } from '../src/auth/request-context.js';
+import { PrismaService } from '../src/database/prisma.service.js';
 import { createTestApp, type TestAgent, type TestApp } from './test-app.js';
 
 /**
@@ -136,7 +138,6 @@ describe('authorization matrix', () => {
   let otherOrg: string;
   let clients: Record<(typeof ROLES)[number] | 'otherAdmin' | 'revoked', TestAgent>;
   let device: Enrolled;
-  const DEFAULT_ORG = DEFAULT_ORG_ID;
 
   beforeAll(async () => {
     sut = await createTestApp({ AUTH_REQUIRED: 'true', AUTO_PIPELINES: 'false', METRICS_TOKEN: 'metrics-token-0123456789' });
@@ -249,7 +250,34 @@ describe('authorization matrix', () => {
     const own = (await other.post('/api/models').send({ name: 'tenant-probe', task: 'image-classification' }).expect(201)).body;
     expect((await sut.db.model.findUniqueOrThrow({ where: { id: own.id } })).orgId).toBe(otherOrg);
     expect((await clients.admin.get(`/api/models/${own.id}`)).status).toBe(404);
-    void DEFAULT_ORG;
+  });
+
+  it('scopes queries at the data-access layer even when a query names no organisation', async () => {
+    const { modelId, versionId } = await createVersion(sut, 'scope-probe');
+    const prisma = sut.app.get(PrismaService).db;
+    const principal = {
+      kind: 'api_key' as const,
+      orgId: otherOrg,
+      role: 'admin' as const,
+      userId: null,
+      apiKeyId: null,
+      label: 't',
+      sessionId: null,
+      expiresAt: null,
+    };
+    await requestContext.run({ orgId: otherOrg, principal }, async () => {
+      expect(await prisma.model.findUnique({ where: { id: modelId } })).toBeNull();
+      expect(await prisma.modelVersion.findUnique({ where: { id: versionId } })).toBeNull();
+      expect(await prisma.modelVersion.count({ where: { modelId } })).toBe(0);
+      expect(await prisma.device.count()).toBe(0);
+      await expect(prisma.model.update({ where: { id: modelId }, data: { description: 'x' } })).rejects.toMatchObject({ code: 'P2025' });
+      expect((await prisma.model.deleteMany({ where: { id: modelId } })).count).toBe(0);
+      await expect(prisma.model.create({ data: { orgId: DEFAULT_ORG_ID, name: 'planted', task: 't' } })).rejects.toMatchObject({
+        code: 'request/not_found',
+      });
+    });
+    // Outside a request nothing is filtered (start-up, background work).
+    expect(await prisma.model.findUnique({ where: { id: modelId } })).not.toBeNull();
   });
 
   it('an ml API key cannot start a rollout', async () => {
