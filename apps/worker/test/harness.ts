@@ -18,6 +18,8 @@ export const REPO_ROOT = path.resolve(here, '../../..');
 export const FIXTURES = path.resolve(REPO_ROOT, '../shared/fixtures');
 export const LENET = path.join(FIXTURES, 'models/mnist-lenet5/model.onnx');
 export const MNIST_NPZ = path.join(FIXTURES, 'npz/mnist-calib-1k.npz');
+/** MNIST t10k images 1000–9999: held out from MNIST_NPZ. */
+export const MNIST_EVAL_NPZ = path.join(FIXTURES, 'npz/mnist-eval-9k.npz');
 const WORKER_MAIN = path.join(REPO_ROOT, 'apps/worker/dist/main.worker.js');
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -154,8 +156,8 @@ export class WorkerHarness {
     return { sha, key: contentKey(sha), bytes: bytes.byteLength };
   }
 
-  /** A model with version 1 (the lenet fixture) and, optionally, an evaluation dataset. */
-  async seedModel(opts: { name?: string; evaluation?: boolean } = {}) {
+  /** A model with version 1 (the lenet fixture) and, optionally, MNIST as its evaluation and/or calibration dataset. */
+  async seedModel(opts: { name?: string; evaluation?: boolean; calibration?: boolean; evaluationFile?: string } = {}) {
     const blob = await this.putBlob(LENET);
     const model = await this.db.model.create({
       data: { orgId: DEFAULT_ORG_ID, name: opts.name ?? `lenet-${randomBytes(3).toString('hex')}`, task: 'image-classification', labels: [...'0123456789'], nextVersion: 2 },
@@ -164,13 +166,14 @@ export class WorkerHarness {
       data: { orgId: DEFAULT_ORG_ID, kind: 'original', format: 'onnx', storageKey: blob.key, byteSize: BigInt(blob.bytes), sha256: blob.sha },
     });
     const version = await this.db.modelVersion.create({ data: { modelId: model.id, number: 1, inspection: {}, artifactId: artifact.id } });
-    if (opts.evaluation) {
-      const npz = await this.putBlob(MNIST_NPZ);
+    for (const purpose of ['evaluation', 'calibration'] as const) {
+      if (!opts[purpose]) continue;
+      const npz = await this.putBlob(purpose === 'evaluation' ? (opts.evaluationFile ?? MNIST_NPZ) : MNIST_NPZ);
       const dsArtifact = await this.db.artifact.create({
         data: { orgId: DEFAULT_ORG_ID, kind: 'dataset', format: 'npz', storageKey: npz.key, byteSize: BigInt(npz.bytes), sha256: npz.sha },
       });
       await this.db.dataset.create({
-        data: { modelId: model.id, name: 'eval', purpose: 'evaluation', sampleCount: 1000, hasLabels: true, arrays: [], artifactId: dsArtifact.id },
+        data: { modelId: model.id, name: purpose === 'evaluation' ? 'eval' : 'calib', purpose, sampleCount: purpose === 'evaluation' && opts.evaluationFile ? 9000 : 1000, hasLabels: true, arrays: [], artifactId: dsArtifact.id },
       });
     }
     return { model, version };
