@@ -9,5 +9,6 @@ export * from './profiles.js';
 export * from './manifest.js';
 export * from './pipelines.js';
 export * from './devices.js';
+export * from './histogram.js';
 export * from './rollouts.js';
 export * from './auth.js';

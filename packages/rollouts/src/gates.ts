@@ -1,4 +1,13 @@
-import { type GateResult, LATENCY_BUCKETS_MS, type RolloutGates, type WaveVerdict } from '@edgefleet/contracts';
+import {
+  type GateResult,
+  histogramQuantile,
+  LATENCY_BUCKETS_MS,
+  type RolloutGates,
+  type WaveVerdict,
+} from '@edgefleet/contracts';
+
+// Re-exported: the package's public API has offered it since before it moved to contracts.
+export { histogramQuantile };
 
 /** Inference counters summed over devices and minutes; `histogram` counts over LATENCY_BUCKETS_MS. */
 export interface RequestStats {
@@ -47,29 +56,6 @@ export interface WaveStats {
 }
 
 export const emptyRequests = (): RequestStats => ({ count: 0, errors: 0, histogram: new Array<number>(LATENCY_BUCKETS_MS.length).fill(0) });
-
-/**
- * A quantile (0..1) from counts over LATENCY_BUCKETS_MS, interpolated linearly inside the bucket that holds it
- * (as Prometheus' histogram_quantile does; the same math as the API's fleet telemetry). In the unbounded bucket
- * the last finite bound is returned. Null when empty.
- */
-export function histogramQuantile(q: number, counts: readonly number[]): number | null {
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (total === 0) return null;
-  const rank = q * total;
-  let below = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i] ?? 0;
-    if (c > 0 && below + c >= rank) {
-      const upper = LATENCY_BUCKETS_MS[i] ?? Number.POSITIVE_INFINITY;
-      const lower = i === 0 ? 0 : LATENCY_BUCKETS_MS[i - 1]!;
-      if (!Number.isFinite(upper)) return lower;
-      return round(lower + ((upper - lower) * (rank - below)) / c);
-    }
-    below += c;
-  }
-  return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 2]!;
-}
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 const pct = (x: number) => `${round(x * 100, 2)}%`;
