@@ -1,4 +1,6 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { errorMessage } from '../api/client';
+import type { MutationState } from './form-bits';
 
 export interface ConfirmDialogProps {
   title: string;
@@ -74,5 +76,23 @@ export function ConfirmDialog({ title, message, confirmLabel, askReason, reasonR
         </div>
       </form>
     </dialog>
+  );
+}
+
+/**
+ * A ConfirmDialog for one mutation: busy while it runs, showing its error; cancelling resets the mutation and
+ * calls `onClose`.
+ */
+export function ConfirmMutation({ mutation, onClose, ...props }: Omit<ConfirmDialogProps, 'busy' | 'error' | 'onCancel'> & { mutation: MutationState & { reset: () => void }; onClose: () => void }) {
+  return (
+    <ConfirmDialog
+      {...props}
+      busy={mutation.isPending}
+      error={mutation.isError ? errorMessage(mutation.error) : null}
+      onCancel={() => {
+        mutation.reset();
+        onClose();
+      }}
+    />
   );
 }

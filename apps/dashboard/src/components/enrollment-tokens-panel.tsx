@@ -1,14 +1,14 @@
 import type { CreatedEnrollmentTokenDto, EnrollmentTokenDto } from '@edgefleet/contracts';
 import { type FormEvent, useState } from 'react';
-import { errorMessage } from '../api/client';
 import { useCreateEnrollmentToken, useEnrollmentTokens, useRevokeEnrollmentToken } from '../api/fleet';
 import { type TokenFormInput, validateTokenForm } from '../lib/devices';
 import { formatDate } from '../lib/format';
 import type { FieldErrors } from '../lib/validation';
 import { config } from '../config/index';
-import { ConfirmDialog } from './confirm-dialog';
-import { CopyButton } from './copy-button';
-import { Pagination } from './pagination';
+import { ConfirmMutation } from './confirm-dialog';
+import { Field, SubmitRow } from './form-bits';
+import { Pager } from './pagination';
+import { SecretOnce } from './secret-once';
 import { Badge, Empty, ErrorBox, Loading } from './status';
 import { RelativeTime } from './time';
 
@@ -53,73 +53,32 @@ export function EnrollmentTokensPanel({ pageSize = config.pageSize }: { pageSize
     <div className="card" aria-label="enrollment tokens">
       <h2>Enrollment tokens</h2>
       {created && (
-        <div className="token-once" role="status" aria-label="new token">
-          <p>
-            <strong>Token “{created.name}” created.</strong> Copy it now: it is shown only this once.
-          </p>
-          <div className="token-row">
-            <code data-testid="new-token">{created.token}</code>
-            <CopyButton text={created.token} />
-            <button type="button" className="link-button" onClick={() => setCreated(null)}>
-              Done
-            </button>
-          </div>
+        <SecretOnce label="new token" testId="new-token" secret={created.token} message={<>Token “{created.name}” created.</>} onDone={() => setCreated(null)}>
           <p className="muted small">
             On the device:{' '}
             <code>
               edgefleet-agent enroll --server {window.location.origin} --token {created.token}
             </code>
           </p>
-        </div>
+        </SecretOnce>
       )}
       <form className="form" onSubmit={submit} noValidate aria-label="new enrollment token">
-        <label>
-          Name
+        <Field label="Name" error={errors.name}>
           <input value={input.name} onChange={set('name')} placeholder="line-1 cameras" aria-invalid={!!errors.name} />
-          {errors.name && <span className="field-error">{errors.name}</span>}
-        </label>
-        <label>
-          Group
+        </Field>
+        <Field label="Group" error={errors.group}>
           <input value={input.group} onChange={set('group')} placeholder="default" aria-invalid={!!errors.group} />
-          {errors.group && <span className="field-error">{errors.group}</span>}
-        </label>
-        <label>
-          Tags
+        </Field>
+        <Field label="Tags" error={errors.tags}>
           <input value={input.tags} onChange={set('tags')} placeholder="cam, eu-west" aria-invalid={!!errors.tags} />
-          {errors.tags && <span className="field-error">{errors.tags}</span>}
-        </label>
-        <label>
-          Expires in (hours)
-          <input
-            value={input.expiresInH}
-            onChange={set('expiresInH')}
-            inputMode="decimal"
-            placeholder="never"
-            aria-invalid={!!errors.expiresInH}
-          />
-          {errors.expiresInH && <span className="field-error">{errors.expiresInH}</span>}
-        </label>
-        <label>
-          Max uses
-          <input
-            value={input.maxUses}
-            onChange={set('maxUses')}
-            inputMode="numeric"
-            placeholder="unlimited"
-            aria-invalid={!!errors.maxUses}
-          />
-          {errors.maxUses && <span className="field-error">{errors.maxUses}</span>}
-        </label>
-        {create.isError && (
-          <div className="error-box wide" role="alert">
-            {errorMessage(create.error)}
-          </div>
-        )}
-        <div className="actions wide">
-          <button type="submit" className="primary" disabled={create.isPending}>
-            {create.isPending ? 'Creating…' : 'Create token'}
-          </button>
-        </div>
+        </Field>
+        <Field label="Expires in (hours)" error={errors.expiresInH}>
+          <input value={input.expiresInH} onChange={set('expiresInH')} inputMode="decimal" placeholder="never" aria-invalid={!!errors.expiresInH} />
+        </Field>
+        <Field label="Max uses" error={errors.maxUses}>
+          <input value={input.maxUses} onChange={set('maxUses')} inputMode="numeric" placeholder="unlimited" aria-invalid={!!errors.maxUses} />
+        </Field>
+        <SubmitRow mutation={create} label="Create token" />
       </form>
 
       <h3 className="spaced">Tokens</h3>
@@ -177,27 +136,17 @@ export function EnrollmentTokensPanel({ pageSize = config.pageSize }: { pageSize
               </tbody>
             </table>
           </div>
-          <Pagination
-            offset={tokens.data.offset}
-            limit={pageSize}
-            count={tokens.data.items.length}
-            total={tokens.data.total}
-            onOffset={setOffset}
-          />
+          <Pager page={tokens.data} limit={pageSize} onOffset={setOffset} />
         </>
       )}
       {revoking && (
-        <ConfirmDialog
+        <ConfirmMutation
           title={`Revoke token “${revoking.name}”?`}
           message="No device can enroll with it any more. Devices already enrolled keep working."
           confirmLabel="Revoke token"
           danger
-          busy={revoke.isPending}
-          error={revoke.isError ? errorMessage(revoke.error) : null}
-          onCancel={() => {
-            revoke.reset();
-            setRevoking(null);
-          }}
+          mutation={revoke}
+          onClose={() => setRevoking(null)}
           onConfirm={() => revoke.mutate(revoking.id, { onSuccess: () => setRevoking(null) })}
         />
       )}

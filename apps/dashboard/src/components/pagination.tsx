@@ -21,3 +21,8 @@ export function Pagination({ offset, limit, count, total, onOffset }: Pagination
     </nav>
   );
 }
+
+/** Pagination under a list page as the API returns it (`offset`, `items`, `total`). */
+export function Pager({ page, limit, onOffset }: { page: { offset: number; items: readonly unknown[]; total: number }; limit: number; onOffset: (offset: number) => void }) {
+  return <Pagination offset={page.offset} limit={limit} count={page.items.length} total={page.total} onOffset={onOffset} />;
+}

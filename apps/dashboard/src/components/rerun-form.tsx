@@ -1,7 +1,7 @@
 import type { HardwareProfileDto } from '@edgefleet/contracts';
 import { type FormEvent, useState } from 'react';
-import { errorMessage } from '../api/client';
 import { useTriggerPipeline } from '../api/queries';
+import { Field, SubmitRow } from './form-bits';
 import { type FieldErrors, type RerunFormInput, validateRerunForm } from '../lib/validation';
 import { useActorName } from '../auth/auth-context';
 
@@ -39,24 +39,10 @@ export function RerunForm({ modelId, v, profiles, onDone }: { modelId: string; v
           ))}
         </div>
       </fieldset>
-      <label className="wide">
-        Recipes JSON (optional; replaces the profiles' candidates)
+      <Field label="Recipes JSON (optional; replaces the profiles' candidates)" error={errors.recipesJson} className="wide">
         <textarea rows={4} value={input.recipesJson} placeholder={RECIPE_EXAMPLE} onChange={(e) => setInput({ ...input, recipesJson: e.target.value })} aria-invalid={!!errors.recipesJson} />
-        {errors.recipesJson && <span className="field-error">{errors.recipesJson}</span>}
-      </label>
-      {trigger.isError && (
-        <div className="error-box wide" role="alert">
-          {errorMessage(trigger.error)}
-        </div>
-      )}
-      <div className="actions wide">
-        <button type="button" onClick={onDone}>
-          Close
-        </button>
-        <button type="submit" className="primary" disabled={trigger.isPending}>
-          {trigger.isPending ? 'Starting…' : 'Start pipeline'}
-        </button>
-      </div>
+      </Field>
+      <SubmitRow mutation={trigger} label="Start pipeline" busyLabel="Starting…" onCancel={onDone} cancelLabel="Close" />
     </form>
   );
 }

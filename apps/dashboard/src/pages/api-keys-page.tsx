@@ -1,12 +1,12 @@
 import type { ApiKeyDto, CreatedApiKeyDto } from '@edgefleet/contracts';
 import { type FormEvent, useState } from 'react';
 import { useApiKeys, useCreateApiKey, useRevokeApiKey } from '../api/auth';
-import { errorMessage } from '../api/client';
-import { ConfirmDialog } from '../components/confirm-dialog';
-import { CopyButton } from '../components/copy-button';
-import { Pagination } from '../components/pagination';
+import { ConfirmMutation } from '../components/confirm-dialog';
+import { Field, SubmitRow } from '../components/form-bits';
+import { Pager } from '../components/pagination';
 import { RoleOptions } from '../components/role-select';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { SecretOnce } from '../components/secret-once';
 import { RelativeTime } from '../components/time';
 import { config } from '../config/index';
 import { type ApiKeyFormInput, apiKeyState, validateApiKeyForm } from '../lib/accounts';
@@ -54,47 +54,31 @@ export function ApiKeysPage({ pageSize = config.pageSize }: { pageSize?: number 
       </header>
       <div className="card">
         {created && (
-          <div className="token-once" role="status" aria-label="new API key">
-            <p>
-              <strong>Key “{created.name}” created ({created.role}).</strong> Copy it now: it is shown only this once.
-            </p>
-            <div className="token-row">
-              <code data-testid="new-api-key">{created.key}</code>
-              <CopyButton text={created.key} />
-              <button type="button" className="link-button" onClick={() => setCreated(null)}>
-                Done
-              </button>
-            </div>
-          </div>
+          <SecretOnce
+            label="new API key"
+            testId="new-api-key"
+            secret={created.key}
+            message={
+              <>
+                Key “{created.name}” created ({created.role}).
+              </>
+            }
+            onDone={() => setCreated(null)}
+          />
         )}
         <form className="form" onSubmit={submit} noValidate aria-label="new API key">
-          <label>
-            Name
+          <Field label="Name" error={errors.name}>
             <input value={input.name} onChange={set('name')} placeholder="ci-pipeline" aria-invalid={!!errors.name} />
-            {errors.name && <span className="field-error">{errors.name}</span>}
-          </label>
-          <label>
-            Role
+          </Field>
+          <Field label="Role" error={errors.role}>
             <select value={input.role} onChange={set('role')} aria-invalid={!!errors.role}>
               <RoleOptions />
             </select>
-            {errors.role && <span className="field-error">{errors.role}</span>}
-          </label>
-          <label>
-            Expires in (days)
+          </Field>
+          <Field label="Expires in (days)" error={errors.expiresInDays}>
             <input value={input.expiresInDays} onChange={set('expiresInDays')} inputMode="decimal" placeholder="never" aria-invalid={!!errors.expiresInDays} />
-            {errors.expiresInDays && <span className="field-error">{errors.expiresInDays}</span>}
-          </label>
-          {create.isError && (
-            <div className="error-box wide" role="alert">
-              {errorMessage(create.error)}
-            </div>
-          )}
-          <div className="actions wide">
-            <button type="submit" className="primary" disabled={create.isPending}>
-              {create.isPending ? 'Creating…' : 'Create key'}
-            </button>
-          </div>
+          </Field>
+          <SubmitRow mutation={create} label="Create key" />
         </form>
       </div>
 
@@ -151,21 +135,17 @@ export function ApiKeysPage({ pageSize = config.pageSize }: { pageSize?: number 
               </tbody>
             </table>
           </div>
-          <Pagination offset={keys.data.offset} limit={pageSize} count={keys.data.items.length} total={keys.data.total} onOffset={setOffset} />
+          <Pager page={keys.data} limit={pageSize} onOffset={setOffset} />
         </>
       )}
       {revoking && (
-        <ConfirmDialog
+        <ConfirmMutation
           title={`Revoke key “${revoking.name}”?`}
           message="Every request with it is refused from now on. This cannot be undone."
           confirmLabel="Revoke key"
           danger
-          busy={revoke.isPending}
-          error={revoke.isError ? errorMessage(revoke.error) : null}
-          onCancel={() => {
-            revoke.reset();
-            setRevoking(null);
-          }}
+          mutation={revoke}
+          onClose={() => setRevoking(null)}
           onConfirm={() => revoke.mutate(revoking.id, { onSuccess: () => setRevoking(null) })}
         />
       )}

@@ -1,9 +1,9 @@
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
-import { errorMessage } from '../api/client';
 import { useCreateModel, useModels } from '../api/queries';
 import { config } from '../config/index';
-import { Pagination } from '../components/pagination';
+import { Field, SubmitRow } from '../components/form-bits';
+import { Pager } from '../components/pagination';
 import { DraftRestored, useExpiryDraft } from '../components/use-expiry-draft';
 import { hasDraft } from '../lib/drafts';
 import { Empty, ErrorBox, Loading } from '../components/status';
@@ -83,7 +83,7 @@ export function ModelsPage({ pageSize = config.pageSize }: { pageSize?: number }
               </tbody>
             </table>
           </div>
-          <Pagination offset={models.data.offset} limit={pageSize} count={models.data.items.length} total={models.data.total} onOffset={setOffset} />
+          <Pager page={models.data} limit={pageSize} onOffset={setOffset} />
         </>
       )}
     </section>
@@ -116,13 +116,10 @@ export function NewModelForm({ onCreated }: { onCreated?: () => void }) {
   return (
     <form className="card form" onSubmit={submit} noValidate aria-label="new model">
       <DraftRestored show={restored} />
-      <label>
-        Name
+      <Field label="Name" error={errors.name}>
         <input value={input.name} onChange={set('name')} aria-invalid={!!errors.name} placeholder="lenet" />
-        {errors.name && <span className="field-error">{errors.name}</span>}
-      </label>
-      <label>
-        Task
+      </Field>
+      <Field label="Task" error={errors.task}>
         <select value={input.task} onChange={set('task')}>
           {MODEL_TASKS.map((t) => (
             <option key={t} value={t}>
@@ -130,23 +127,11 @@ export function NewModelForm({ onCreated }: { onCreated?: () => void }) {
             </option>
           ))}
         </select>
-        {errors.task && <span className="field-error">{errors.task}</span>}
-      </label>
-      <label className="wide">
-        Labels (comma-separated)
+      </Field>
+      <Field label="Labels (comma-separated)" error={errors.labels} className="wide">
         <input value={input.labels} onChange={set('labels')} aria-invalid={!!errors.labels} placeholder="cat, dog, bird" />
-        {errors.labels && <span className="field-error">{errors.labels}</span>}
-      </label>
-      {create.isError && (
-        <div className="error-box wide" role="alert">
-          {errorMessage(create.error)}
-        </div>
-      )}
-      <div className="actions wide">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create model'}
-        </button>
-      </div>
+      </Field>
+      <SubmitRow mutation={create} label="Create model" />
     </form>
   );
 }

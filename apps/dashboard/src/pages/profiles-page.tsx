@@ -1,8 +1,8 @@
 import type { HardwareProfileDto } from '@edgefleet/contracts';
 import { type FormEvent, useState } from 'react';
-import { errorMessage } from '../api/client';
 import { useProfiles, useUpdateProfile } from '../api/queries';
 import { useCan } from '../auth/auth-context';
+import { Field, SubmitRow } from '../components/form-bits';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
 import { formatBytes, formatMs, formatPercent } from '../lib/format';
 import { PRECISIONS, type ProfileFormInput, profileFormInput, validateProfileForm } from '../lib/profiles';
@@ -85,7 +85,6 @@ function EditProfileForm({ profile, onDone }: { profile: HardwareProfileDto; onD
   const [input, setInput] = useState<ProfileFormInput>(() => profileFormInput(profile));
   const [errors, setErrors] = useState<FieldErrors<keyof ProfileFormInput>>({});
   const set = (k: keyof ProfileFormInput) => (e: { target: { value: string } }) => setInput({ ...input, [k]: e.target.value });
-  const err = (k: keyof ProfileFormInput) => errors[k] && <span className="field-error">{errors[k]}</span>;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -105,11 +104,9 @@ function EditProfileForm({ profile, onDone }: { profile: HardwareProfileDto; onD
         Edit <code>{profile.slug}</code>
         {profile.builtin && <span className="muted small"> (built-in: new pipelines use the new values)</span>}
       </h3>
-      <label>
-        Name
+      <Field label="Name" error={errors.name}>
         <input value={input.name} onChange={set('name')} aria-invalid={!!errors.name} />
-        {err('name')}
-      </label>
+      </Field>
       <fieldset>
         <legend>Precisions</legend>
         <div className="checks">
@@ -124,7 +121,7 @@ function EditProfileForm({ profile, onDone }: { profile: HardwareProfileDto; onD
             </label>
           ))}
         </div>
-        {err('precisions')}
+        {errors.precisions && <span className="field-error">{errors.precisions}</span>}
       </fieldset>
       <label>
         Optimization
@@ -133,31 +130,21 @@ function EditProfileForm({ profile, onDone }: { profile: HardwareProfileDto; onD
           <option value="extended">extended</option>
         </select>
       </label>
-      <label>
-        Threads
+      <Field label="Threads" error={errors.threads}>
         <input value={input.threads} onChange={set('threads')} inputMode="numeric" aria-invalid={!!errors.threads} />
-        {err('threads')}
-      </label>
-      <label>
-        Max size (MiB)
+      </Field>
+      <Field label="Max size (MiB)" error={errors.maxModelMiB}>
         <input value={input.maxModelMiB} onChange={set('maxModelMiB')} inputMode="decimal" placeholder="no limit" aria-invalid={!!errors.maxModelMiB} />
-        {err('maxModelMiB')}
-      </label>
-      <label>
-        Max latency (ms)
+      </Field>
+      <Field label="Max latency (ms)" error={errors.maxLatencyMs}>
         <input value={input.maxLatencyMs} onChange={set('maxLatencyMs')} inputMode="decimal" placeholder="no limit" aria-invalid={!!errors.maxLatencyMs} />
-        {err('maxLatencyMs')}
-      </label>
-      <label>
-        Max accuracy drop (points)
+      </Field>
+      <Field label="Max accuracy drop (points)" error={errors.maxDropPoints}>
         <input value={input.maxDropPoints} onChange={set('maxDropPoints')} inputMode="decimal" placeholder="not checked" aria-invalid={!!errors.maxDropPoints} />
-        {err('maxDropPoints')}
-      </label>
-      <label>
-        Min agreement (%)
+      </Field>
+      <Field label="Min agreement (%)" error={errors.minAgreementPct}>
         <input value={input.minAgreementPct} onChange={set('minAgreementPct')} inputMode="decimal" placeholder="not checked" aria-invalid={!!errors.minAgreementPct} />
-        {err('minAgreementPct')}
-      </label>
+      </Field>
       <label>
         Objective
         <select value={input.objective} onChange={set('objective')}>
@@ -165,24 +152,10 @@ function EditProfileForm({ profile, onDone }: { profile: HardwareProfileDto; onD
           <option value="size">size</option>
         </select>
       </label>
-      <label className="wide">
-        Description
+      <Field label="Description" error={errors.description} className="wide">
         <textarea value={input.description} onChange={set('description')} rows={2} aria-invalid={!!errors.description} />
-        {err('description')}
-      </label>
-      {update.isError && (
-        <div className="error-box wide" role="alert">
-          {errorMessage(update.error)}
-        </div>
-      )}
-      <div className="actions wide">
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={update.isPending}>
-          {update.isPending ? 'Saving…' : 'Save profile'}
-        </button>
-      </div>
+      </Field>
+      <SubmitRow mutation={update} label="Save profile" busyLabel="Saving…" onCancel={onDone} />
     </form>
   );
 }

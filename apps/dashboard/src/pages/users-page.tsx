@@ -3,8 +3,9 @@ import { type FormEvent, useState } from 'react';
 import { useCreateUser, useUpdateUser, useUsers } from '../api/auth';
 import { errorMessage } from '../api/client';
 import { useAuth } from '../auth/auth-context';
-import { ConfirmDialog } from '../components/confirm-dialog';
-import { Pagination } from '../components/pagination';
+import { ConfirmMutation } from '../components/confirm-dialog';
+import { Field, SubmitRow } from '../components/form-bits';
+import { Pager } from '../components/pagination';
 import { RoleOptions } from '../components/role-select';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
 import { RelativeTime } from '../components/time';
@@ -103,21 +104,17 @@ export function UsersPage({ pageSize = config.pageSize }: { pageSize?: number })
               </tbody>
             </table>
           </div>
-          <Pagination offset={users.data.offset} limit={pageSize} count={users.data.items.length} total={users.data.total} onOffset={setOffset} />
+          <Pager page={users.data} limit={pageSize} onOffset={setOffset} />
         </>
       )}
       {toggling && (
-        <ConfirmDialog
+        <ConfirmMutation
           title={toggling.disabled ? `Reactivate ${toggling.email}?` : `Deactivate ${toggling.email}?`}
           message={toggling.disabled ? 'They can log in again with their password.' : 'Their sessions end now and they cannot log in until reactivated.'}
           confirmLabel={toggling.disabled ? 'Reactivate' : 'Deactivate'}
           danger={!toggling.disabled}
-          busy={update.isPending}
-          error={update.isError ? errorMessage(update.error) : null}
-          onCancel={() => {
-            update.reset();
-            setToggling(null);
-          }}
+          mutation={update}
+          onClose={() => setToggling(null)}
           onConfirm={() => update.mutate({ id: toggling.id, body: { disabled: !toggling.disabled } }, { onSuccess: () => setToggling(null) })}
         />
       )}
@@ -149,38 +146,21 @@ function NewUserForm({ onCreated }: { onCreated: () => void }) {
 
   return (
     <form className="card form" onSubmit={submit} noValidate aria-label="new user">
-      <label>
-        Email
+      <Field label="Email" error={errors.email}>
         <input type="email" value={input.email} onChange={set('email')} autoComplete="off" aria-invalid={!!errors.email} />
-        {errors.email && <span className="field-error">{errors.email}</span>}
-      </label>
-      <label>
-        Name
+      </Field>
+      <Field label="Name" error={errors.name}>
         <input value={input.name} onChange={set('name')} placeholder="optional" aria-invalid={!!errors.name} />
-        {errors.name && <span className="field-error">{errors.name}</span>}
-      </label>
-      <label>
-        Initial password
+      </Field>
+      <Field label="Initial password" error={errors.password} hint={<span className="muted small">at least {MIN_PASSWORD} characters; share it with them safely</span>}>
         <input type="password" value={input.password} onChange={set('password')} autoComplete="new-password" aria-invalid={!!errors.password} />
-        {errors.password ? <span className="field-error">{errors.password}</span> : <span className="muted small">at least {MIN_PASSWORD} characters; share it with them safely</span>}
-      </label>
-      <label>
-        Role
+      </Field>
+      <Field label="Role" error={errors.role}>
         <select value={input.role} onChange={set('role')} aria-invalid={!!errors.role}>
           <RoleOptions />
         </select>
-        {errors.role && <span className="field-error">{errors.role}</span>}
-      </label>
-      {create.isError && (
-        <div className="error-box wide" role="alert">
-          {errorMessage(create.error)}
-        </div>
-      )}
-      <div className="actions wide">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create user'}
-        </button>
-      </div>
+      </Field>
+      <SubmitRow mutation={create} label="Create user" />
     </form>
   );
 }
