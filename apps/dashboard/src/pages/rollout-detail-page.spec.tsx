@@ -3,21 +3,11 @@ import type { RolloutDto } from '@edgefleet/contracts';
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jsonResponse, newRollout, newRolloutEvent, rolloutCounts } from '../test/factories';
-import type { FakeSocket } from '../test/fake-socket';
+import { fakeSockets as sockets } from '../test/fake-socket';
 import { renderAt } from '../test/render';
 import { RolloutDetailPage } from './rollout-detail-page';
 
-const sockets = vi.hoisted(() => [] as unknown[]);
-vi.mock('socket.io-client', async () => {
-  const { FakeSocket: Fake } = await import('../test/fake-socket');
-  return {
-    io: () => {
-      const s = new Fake();
-      sockets.push(s);
-      return s;
-    },
-  };
-});
+vi.mock('socket.io-client', async () => (await import('../test/fake-socket')).fakeSocketIo);
 
 const page = <T,>(items: T[]) => ({ items, total: items.length, limit: 200, offset: 0 });
 
@@ -98,7 +88,7 @@ describe(RolloutDetailPage.name, () => {
     await waitFor(async () => expect((await screen.findByTestId('rollout-status')).textContent).toBe('running'));
     const history = await screen.findByRole('list', { name: 'history' });
     await waitFor(() => expect(within(history).getAllByRole('listitem')).toHaveLength(2));
-    const socket = sockets[0] as FakeSocket;
+    const socket = sockets[0]!;
     act(() => socket.connect());
     expect(socket.emitted.find((e) => e.event === 'subscribe')?.args[0]).toEqual({ rolloutId: rollout.id });
 

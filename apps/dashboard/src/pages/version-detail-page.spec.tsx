@@ -3,21 +3,11 @@ import type { HardwareProfileDto } from '@edgefleet/contracts';
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jobEvent, jsonResponse, newJob, newRun, newVariant } from '../test/factories';
-import { FakeSocket } from '../test/fake-socket';
+import { fakeSockets as sockets } from '../test/fake-socket';
 import { renderAt } from '../test/render';
 import { VersionDetailPage } from './version-detail-page';
 
-const sockets = vi.hoisted(() => [] as unknown[]);
-vi.mock('socket.io-client', async () => {
-  const { FakeSocket: Fake } = await import('../test/fake-socket');
-  return {
-    io: () => {
-      const s = new Fake();
-      sockets.push(s);
-      return s;
-    },
-  };
-});
+vi.mock('socket.io-client', async () => (await import('../test/fake-socket')).fakeSocketIo);
 
 const MODEL = '11111111-1111-4111-8111-111111111111';
 const profile = (slug: string): HardwareProfileDto => ({
@@ -92,7 +82,7 @@ describe(VersionDetailPage.name, () => {
 
     const bar = () => screen.getByRole('progressbar', { name: 'jetson progress' }).getAttribute('aria-valuenow');
     await waitFor(() => expect(bar()).toBe('20'));
-    const socket = sockets[0] as FakeSocket;
+    const socket = sockets[0]!;
     act(() => socket.connect());
     act(() => socket.serverEmit('pipeline.job', jobEvent(run, job, { step: 'quantize', progress: 0.65 })));
     await waitFor(() => expect(bar()).toBe('65'));

@@ -39,3 +39,15 @@ export class FakeSocket {
     return [...this.listeners.values()].reduce((n, s) => n + s.size, 0);
   }
 }
+
+/** Every FakeSocket that `fakeSocketIo.io()` made, oldest first; empty it between tests with `fakeSockets.length = 0`. */
+export const fakeSockets: FakeSocket[] = [];
+
+/** A `socket.io-client` stand-in: `vi.mock('socket.io-client', async () => (await import('../test/fake-socket')).fakeSocketIo)`. */
+export const fakeSocketIo = {
+  io: () => {
+    const s = new FakeSocket();
+    fakeSockets.push(s);
+    return s;
+  },
+};
