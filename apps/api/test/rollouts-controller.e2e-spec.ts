@@ -1,15 +1,16 @@
 import type { AddressInfo } from 'node:net';
-import type { RolloutChangedEvent, RolloutDto } from '@edgefleet/contracts';
+import type { RolloutChangedEvent } from '@edgefleet/contracts';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Behaviour,
   createWorld,
-  getRollout,
   rolloutDevices,
   rolloutEvents,
-  SimDevice,
-  SimFleet,
+  runUntilStatus,
+  type SimFleet,
+  simulateWorld,
+  startRollout,
   startWorker,
   waitFor,
   type World,
@@ -49,17 +50,8 @@ describe('rollout controller (worker + API + devices)', () => {
     await sut?.close();
   });
 
-  const fleetOf = (w: World, behaviour: (versionId: string) => Behaviour) =>
-    new SimFleet(w.devices.map((d) => new SimDevice(sut, d, behaviour)));
-  const until = (fleet: SimFleet, id: string, statuses: string[], timeoutMs?: number) =>
-    fleet.runUntil(
-      `rollout ${id} in ${statuses.join('|')}`,
-      async () => {
-        const r = await getRollout(sut, id);
-        return statuses.includes(r.status) ? r : null;
-      },
-      timeoutMs,
-    );
+  const fleetOf = (w: World, behaviour: (versionId: string) => Behaviour) => simulateWorld(sut, w, behaviour);
+  const until = (fleet: SimFleet, id: string, statuses: string[], timeoutMs?: number) => runUntilStatus(sut, fleet, id, statuses, timeoutMs);
 
   /** Devices that were ever assigned the version, from the history: only these may ever have received it. */
   const everAssigned = async (id: string) =>
@@ -72,17 +64,7 @@ describe('rollout controller (worker + API + devices)', () => {
     // a second worker process ticks the same rollouts: the row lock keeps every step single
     const second = await startWorker(sut, { ROLLOUT_TICK_MS: '200' });
     const started = Date.now();
-    const r: RolloutDto = (
-      await sut.http
-        .post('/api/rollouts')
-        .send({
-          modelId: w.modelId,
-          version: 2,
-          target: { group: w.group },
-          strategy: { kind: 'canary', waves: [34, 67, 100], bakeTimeS: 1 },
-        })
-        .expect(201)
-    ).body;
+    const r = await startRollout(sut, w, { strategy: { kind: 'canary', waves: [34, 67, 100], bakeTimeS: 1 } });
     const done = await until(fleet, r.id, ['completed', 'rolled_back', 'paused']);
     await second.kill();
     expect(done.status, done.reason ?? '').toBe('completed');
@@ -130,17 +112,7 @@ describe('rollout controller (worker + API + devices)', () => {
     const w = await createWorld(sut, 6, 'erroring');
     const fleet = fleetOf(w, (v) => ({ errors: v === w.v2 ? 12 : 0 }));
     await fleet.step();
-    const r: RolloutDto = (
-      await sut.http
-        .post('/api/rollouts')
-        .send({
-          modelId: w.modelId,
-          version: 2,
-          target: { group: w.group },
-          strategy: { kind: 'canary', waves: [34, 67, 100], bakeTimeS: 30 },
-        })
-        .expect(201)
-    ).body;
+    const r = await startRollout(sut, w, { strategy: { kind: 'canary', waves: [34, 67, 100], bakeTimeS: 30 } });
     const done = await until(fleet, r.id, ['rolled_back', 'completed', 'paused']);
     expect(done.status).toBe('rolled_back');
     // judged within the bake time: fail fast
@@ -170,12 +142,7 @@ describe('rollout controller (worker + API + devices)', () => {
     const w = await createWorld(sut, 4, 'unloadable');
     const fleet = fleetOf(w, (v) => ({ failInstall: v === w.v2 }));
     await fleet.step();
-    const r: RolloutDto = (
-      await sut.http
-        .post('/api/rollouts')
-        .send({ modelId: w.modelId, version: 2, target: { group: w.group }, strategy: { kind: 'canary', waves: [25, 100], bakeTimeS: 30 } })
-        .expect(201)
-    ).body;
+    const r = await startRollout(sut, w, { strategy: { kind: 'canary', waves: [25, 100], bakeTimeS: 30 } });
     const done = await until(fleet, r.id, ['rolled_back', 'completed', 'paused']);
     expect(done.status).toBe('rolled_back');
     expect(done.reason).toMatch(/^wave 1 of 2: health gate failed: 1 device\(s\) failed v2 .*unloadable-\d: install\/failed/);

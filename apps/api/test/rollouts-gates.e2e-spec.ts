@@ -1,4 +1,3 @@
-import type { RolloutDto } from '@edgefleet/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Behaviour,
@@ -6,8 +5,10 @@ import {
   getRollout,
   rolloutDevices,
   rolloutEvents,
-  SimDevice,
-  SimFleet,
+  runUntilStatus,
+  type SimFleet,
+  simulateWorld,
+  startRollout,
   startWorker,
   type World,
   type WorkerProcess,
@@ -28,20 +29,9 @@ describe('rollout gates (worker + API + devices)', () => {
     await sut?.close();
   });
 
-  const fleetOf = (w: World, behaviour: (versionId: string) => Behaviour) =>
-    new SimFleet(w.devices.map((d) => new SimDevice(sut, d, behaviour)));
-  const until = (fleet: SimFleet, id: string, statuses: string[]) =>
-    fleet.runUntil(`rollout ${id} in ${statuses.join('|')}`, async () => {
-      const r = await getRollout(sut, id);
-      return statuses.includes(r.status) ? r : null;
-    });
-  const create = async (w: World, body: object): Promise<RolloutDto> =>
-    (
-      await sut.http
-        .post('/api/rollouts')
-        .send({ modelId: w.modelId, version: 2, target: { group: w.group }, ...body })
-        .expect(201)
-    ).body;
+  const fleetOf = (w: World, behaviour: (versionId: string) => Behaviour) => simulateWorld(sut, w, behaviour);
+  const until = (fleet: SimFleet, id: string, statuses: string[]) => runUntilStatus(sut, fleet, id, statuses);
+  const create = (w: World, body: object) => startRollout(sut, w, body);
 
   it('stops a version whose shadow agreement is 60 % before any device switches to it', async () => {
     const w = await createWorld(sut, 4, 'disagreeing');
@@ -138,7 +128,7 @@ describe('rollout gates (worker + API + devices)', () => {
   it('pauses a wave that stays inconclusive past the timeout, and waits again after resume', async () => {
     const w = await createWorld(sut, 2, 'silent');
     // devices follow the desired state but serve nothing: no telemetry to judge
-    const fleet = new SimFleet(w.devices.map((d) => new SimDevice(sut, d, () => ({}))));
+    const fleet = simulateWorld(sut, w, () => ({}));
     fleet.devices.forEach((d) => (d.serve = async () => {}));
     const r = await create(w, { gates: { inconclusiveTimeoutS: 1 } });
     const paused = await until(fleet, r.id, ['paused', 'completed', 'rolled_back']);

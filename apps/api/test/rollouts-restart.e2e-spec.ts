@@ -1,4 +1,3 @@
-import type { RolloutDto } from '@edgefleet/contracts';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -6,10 +5,12 @@ import {
   freePort,
   getRollout,
   rolloutEvents,
-  SimDevice,
-  SimFleet,
+  runUntilStatus,
+  type SimFleet,
+  simulateWorld,
   sleep,
   startApiProcess,
+  startRollout,
   startWorker,
   type WorkerProcess,
 } from './rollouts.fixtures.js';
@@ -29,11 +30,7 @@ describe('rollout restart (API and worker processes)', () => {
     await sut?.close();
   });
 
-  const until = (fleet: SimFleet, id: string, statuses: string[]) =>
-    fleet.runUntil(`rollout ${id} in ${statuses.join('|')}`, async () => {
-      const r = await getRollout(sut, id);
-      return statuses.includes(r.status) ? r : null;
-    });
+  const until = (fleet: SimFleet, id: string, statuses: string[]) => runUntilStatus(sut, fleet, id, statuses);
 
   it('continues a rollout where it was after the API and the worker are killed mid-wave', async () => {
     const w = await createWorld(sut, 4, 'restart');
@@ -42,19 +39,9 @@ describe('rollout restart (API and worker processes)', () => {
     let api = await startApiProcess(sut, port);
     try {
       const remote: TestApp = { ...sut, http: supertest.agent(api.url).set('authorization', `Bearer ${sut.apiKey}`) };
-      const fleet = new SimFleet(w.devices.map((d) => new SimDevice(remote, d, () => ({ errors: 0 }))));
+      const fleet = simulateWorld(remote, w, () => ({ errors: 0 }));
       await fleet.step();
-      const r: RolloutDto = (
-        await remote.http
-          .post('/api/rollouts')
-          .send({
-            modelId: w.modelId,
-            version: 2,
-            target: { group: w.group },
-            strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 2 },
-          })
-          .expect(201)
-      ).body;
+      const r = await startRollout(remote, w, { strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 2 } });
       await fleet.runUntil('wave 1 baking', async () => (await getRollout(remote, r.id)).waves[0]!.phase === 'baking');
       await Promise.all([worker.kill(), api.kill()]);
       const frozen = await getRollout(sut, r.id);

@@ -7,6 +7,7 @@ import {
   getRollout,
   rolloutDevices,
   rolloutEvents,
+  startRollout,
   startWorker,
   waitFor,
   type World,
@@ -118,14 +119,7 @@ describe('rollouts API', () => {
     });
 
     it('refuses a rollout touching devices of an active one with 409 naming it, unless it supersedes it', async () => {
-      const first = (
-        await create({
-          modelId: w.modelId,
-          version: 2,
-          target: { group: w.group },
-          strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 60 },
-        }).expect(201)
-      ).body;
+      const first = await startRollout(sut, w, { strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 60 } });
       const conflict = await create({ modelId: w.modelId, version: 2, target: { deviceIds: [w.devices[0]!.deviceId] } }).expect(409);
       expect(conflict.body).toMatchObject({ error: 'rollout/conflict', details: { rolloutIds: [first.id] } });
       // manual assignments of its devices are refused too, one by one or in bulk
@@ -185,14 +179,7 @@ describe('rollouts API', () => {
   describe('list, get, devices, events', () => {
     it('lists newest first with status and model filters; unknown ids are 404', async () => {
       const w = await createWorld(sut, 2, 'listing');
-      const r = (
-        await create({
-          modelId: w.modelId,
-          version: 2,
-          target: { group: w.group },
-          strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 60 },
-        }).expect(201)
-      ).body;
+      const r = await startRollout(sut, w, { strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 60 } });
       const byModel = (await sut.http.get('/api/rollouts').query({ modelId: w.modelId }).expect(200)).body;
       expect(byModel).toMatchObject({ total: 1, items: [{ id: r.id, status: 'running' }] });
       expect((await sut.http.get('/api/rollouts').query({ modelId: w.modelId, status: 'completed' }).expect(200)).body.total).toBe(0);

@@ -301,6 +301,30 @@ export async function createWorld(sut: TestApp, n: number, name: string): Promis
   return { modelId: version.modelId, v1: version.versionId, v2: second.body.id, group, devices };
 }
 
+/** The world's devices simulated over HTTP, each answering `behaviour` for the version it is assigned. */
+export const simulateWorld = (sut: TestApp, w: World, behaviour: (versionId: string) => Behaviour) =>
+  new SimFleet(w.devices.map((d) => new SimDevice(sut, d, behaviour)));
+
+/** Starts a rollout of the world's version 2 to its group; `body` adds the strategy, gates, etc. Expects 201. */
+export async function startRollout(sut: TestApp, w: Pick<World, 'modelId' | 'group'>, body: object): Promise<RolloutDto> {
+  const res = await sut.http
+    .post('/api/rollouts')
+    .send({ modelId: w.modelId, version: 2, target: { group: w.group }, ...body })
+    .expect(201);
+  return res.body as RolloutDto;
+}
+
+/** Steps the fleet until rollout `id` is in one of `statuses`, and answers the rollout then. */
+export const runUntilStatus = (sut: TestApp, fleet: SimFleet, id: string, statuses: string[], timeoutMs?: number) =>
+  fleet.runUntil(
+    `rollout ${id} in ${statuses.join('|')}`,
+    async () => {
+      const r = await getRollout(sut, id);
+      return statuses.includes(r.status) ? r : null;
+    },
+    timeoutMs,
+  );
+
 export const getRollout = async (sut: TestApp, id: string): Promise<RolloutDto> =>
   (await sut.http.get(`/api/rollouts/${id}`).expect(200)).body;
 
