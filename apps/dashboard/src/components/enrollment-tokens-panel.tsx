@@ -9,7 +9,8 @@ import { ConfirmMutation } from './confirm-dialog';
 import { Field, SubmitRow } from './form-bits';
 import { Pager } from './pagination';
 import { SecretOnce } from './secret-once';
-import { Badge, Empty, ErrorBox, Loading } from './status';
+import { Badge } from './status';
+import { ListStates } from './list-states';
 import { RelativeTime } from './time';
 
 function tokenState(t: EnrollmentTokenDto, now = Date.now()): { label: string; tone: 'ok' | 'bad' | 'muted' | 'warn' } {
@@ -82,63 +83,59 @@ export function EnrollmentTokensPanel({ pageSize = config.pageSize }: { pageSize
       </form>
 
       <h3 className="spaced">Tokens</h3>
-      {tokens.isPending ? (
-        <Loading what="tokens" />
-      ) : tokens.isError ? (
-        <ErrorBox error={tokens.error} retry={() => void tokens.refetch()} />
-      ) : tokens.data.items.length === 0 ? (
-        <Empty>No enrollment tokens yet.</Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table aria-label="enrollment token list">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Group</th>
-                  <th>Tags</th>
-                  <th>Uses</th>
-                  <th>Expires</th>
-                  <th>State</th>
-                  <th>Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.data.items.map((t) => {
-                  const state = tokenState(t);
-                  return (
-                    <tr key={t.id} data-testid={`token-${t.name}`}>
-                      <td>{t.name}</td>
-                      <td>{t.group}</td>
-                      <td>{t.tags.join(', ') || '–'}</td>
-                      <td>
-                        {t.uses}
-                        {t.maxUses !== null ? ` / ${t.maxUses}` : ''}
-                      </td>
-                      <td>{t.expiresAt ? formatDate(t.expiresAt) : 'never'}</td>
-                      <td>
-                        <Badge tone={state.tone}>{state.label}</Badge>
-                      </td>
-                      <td>
-                        <RelativeTime iso={t.createdAt} />
-                      </td>
-                      <td>
-                        {!t.revokedAt && (
-                          <button type="button" className="link-button" onClick={() => setRevoking(t)}>
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-          <Pager page={tokens.data} limit={pageSize} onOffset={setOffset} />
-        </>
-      )}
+      <ListStates query={tokens} what="tokens" empty="No enrollment tokens yet.">
+        {(page) => (
+          <>
+            <div className="table-wrap">
+              <table aria-label="enrollment token list">
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Group</th>
+                    <th>Tags</th>
+                    <th>Uses</th>
+                    <th>Expires</th>
+                    <th>State</th>
+                    <th>Created</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((t) => {
+                    const state = tokenState(t);
+                    return (
+                      <tr key={t.id} data-testid={`token-${t.name}`}>
+                        <td>{t.name}</td>
+                        <td>{t.group}</td>
+                        <td>{t.tags.join(', ') || '–'}</td>
+                        <td>
+                          {t.uses}
+                          {t.maxUses !== null ? ` / ${t.maxUses}` : ''}
+                        </td>
+                        <td>{t.expiresAt ? formatDate(t.expiresAt) : 'never'}</td>
+                        <td>
+                          <Badge tone={state.tone}>{state.label}</Badge>
+                        </td>
+                        <td>
+                          <RelativeTime iso={t.createdAt} />
+                        </td>
+                        <td>
+                          {!t.revokedAt && (
+                            <button type="button" className="link-button" onClick={() => setRevoking(t)}>
+                              Revoke
+                            </button>
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+            <Pager page={page} limit={pageSize} onOffset={setOffset} />
+          </>
+        )}
+      </ListStates>
       {revoking && (
         <ConfirmMutation
           title={`Revoke token “${revoking.name}”?`}

@@ -1,8 +1,9 @@
 import type { AuditActorType, AuditEntryDto, AuditResult } from '@edgefleet/contracts';
 import { useState } from 'react';
 import { useAudit, useUsers } from '../api/auth';
-import { Pagination } from '../components/pagination';
-import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { Pager } from '../components/pagination';
+import { Badge } from '../components/status';
+import { ListStates } from '../components/list-states';
 import { RelativeTime } from '../components/time';
 import { config } from '../config/index';
 import { localInputToIso } from '../lib/accounts';
@@ -122,63 +123,59 @@ export function AuditPage({ pageSize = config.pageSize }: { pageSize?: number })
         {audit.isFetching && !audit.isPending && <span className="muted small">updating…</span>}
       </div>
 
-      {audit.isPending ? (
-        <Loading what="the audit log" />
-      ) : audit.isError ? (
-        <ErrorBox error={audit.error} retry={() => void audit.refetch()} />
-      ) : audit.data.items.length === 0 ? (
-        <Empty>{filtered ? 'No entry matches these filters.' : 'Nothing recorded yet.'}</Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table aria-label="audit log">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Actor</th>
-                  <th>Action</th>
-                  <th>Target</th>
-                  <th>Result</th>
-                  <th>From</th>
-                </tr>
-              </thead>
-              <tbody>
-                {audit.data.items.map((e) => (
-                  <tr key={e.id} data-testid="audit-row">
-                    <td className="nowrap">
-                      <RelativeTime iso={e.at} />
-                    </td>
-                    <td>
-                      <Actor e={e} />
-                    </td>
-                    <td>
-                      <code>{e.action}</code>
-                    </td>
-                    <td>
-                      {e.targetType ? (
-                        <>
-                          {e.targetType}
-                          {e.targetId && <div className="muted small mono-wrap">{e.targetId}</div>}
-                        </>
-                      ) : (
-                        <span className="muted">–</span>
-                      )}
-                    </td>
-                    <td className="nowrap">
-                      <Badge tone={RESULT_TONE[e.result]}>{e.result}</Badge> <span className="muted small">{e.status}</span>
-                    </td>
-                    <td className="small">
-                      {e.ip ?? '–'}
-                      {e.requestId && <div className="muted small" title="request id">{e.requestId}</div>}
-                    </td>
+      <ListStates query={audit} what="the audit log" empty={filtered ? 'No entry matches these filters.' : 'Nothing recorded yet.'}>
+        {(page) => (
+          <>
+            <div className="table-wrap">
+              <table aria-label="audit log">
+                <thead>
+                  <tr>
+                    <th>When</th>
+                    <th>Actor</th>
+                    <th>Action</th>
+                    <th>Target</th>
+                    <th>Result</th>
+                    <th>From</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pagination offset={audit.data.offset} limit={pageSize} count={audit.data.items.length} total={audit.data.total} onOffset={setOffset} />
-        </>
-      )}
+                </thead>
+                <tbody>
+                  {page.items.map((e) => (
+                    <tr key={e.id} data-testid="audit-row">
+                      <td className="nowrap">
+                        <RelativeTime iso={e.at} />
+                      </td>
+                      <td>
+                        <Actor e={e} />
+                      </td>
+                      <td>
+                        <code>{e.action}</code>
+                      </td>
+                      <td>
+                        {e.targetType ? (
+                          <>
+                            {e.targetType}
+                            {e.targetId && <div className="muted small mono-wrap">{e.targetId}</div>}
+                          </>
+                        ) : (
+                          <span className="muted">–</span>
+                        )}
+                      </td>
+                      <td className="nowrap">
+                        <Badge tone={RESULT_TONE[e.result]}>{e.result}</Badge> <span className="muted small">{e.status}</span>
+                      </td>
+                      <td className="small">
+                        {e.ip ?? '–'}
+                        {e.requestId && <div className="muted small" title="request id">{e.requestId}</div>}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <Pager page={page} limit={pageSize} onOffset={setOffset} />
+          </>
+        )}
+      </ListStates>
     </section>
   );
 }

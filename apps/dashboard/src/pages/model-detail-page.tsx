@@ -3,7 +3,8 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useDatasets, useModel, useVersions, versionDownloadUrl } from '../api/queries';
 import { InspectionPanel } from '../components/inspection-panel';
-import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { Badge, ErrorBox, Loading } from '../components/status';
+import { ListStates } from '../components/list-states';
 import { UploadDatasetForm } from '../components/upload-dataset-form';
 import { UploadVersionForm } from '../components/upload-version-form';
 import { formatBytes, formatCount, formatDate } from '../lib/format';
@@ -45,90 +46,82 @@ export function ModelDetailPage() {
       )}
 
       <h2>Versions</h2>
-      {versions.isPending ? (
-        <Loading what="versions" />
-      ) : versions.isError ? (
-        <ErrorBox error={versions.error} retry={() => void versions.refetch()} />
-      ) : versions.data.items.length === 0 ? (
-        <Empty>No versions yet: upload an .onnx file above.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Version</th>
-                <th>Semver</th>
-                <th>Size</th>
-                <th>Params</th>
-                <th>Status</th>
-                <th>Uploaded</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {versions.data.items.map((v) => (
-                <tr key={v.id} className={inspected?.id === v.id ? 'selected' : undefined}>
-                  <td>
-                    <Link to={`/models/${id}/versions/${v.number}`}>v{v.number}</Link>
-                  </td>
-                  <td>{v.semver ?? '–'}</td>
-                  <td>{formatBytes(v.artifact.byteSize)}</td>
-                  <td>{formatCount(v.inspection.parameterCount)}</td>
-                  <td>
-                    <Badge tone={v.status === 'ready' ? 'ok' : 'muted'}>{v.status}</Badge>
-                  </td>
-                  <td>{formatDate(v.createdAt)}</td>
-                  <td className="row-actions">
-                    <button type="button" className="link-button" onClick={() => setSelected(v)}>
-                      Inspect
-                    </button>
-                    <a href={versionDownloadUrl(id, v.number)} download>
-                      Download
-                    </a>
-                  </td>
+      <ListStates query={versions} what="versions" empty="No versions yet: upload an .onnx file above.">
+        {(page) => (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Version</th>
+                  <th>Semver</th>
+                  <th>Size</th>
+                  <th>Params</th>
+                  <th>Status</th>
+                  <th>Uploaded</th>
+                  <th />
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {page.items.map((v) => (
+                  <tr key={v.id} className={inspected?.id === v.id ? 'selected' : undefined}>
+                    <td>
+                      <Link to={`/models/${id}/versions/${v.number}`}>v{v.number}</Link>
+                    </td>
+                    <td>{v.semver ?? '–'}</td>
+                    <td>{formatBytes(v.artifact.byteSize)}</td>
+                    <td>{formatCount(v.inspection.parameterCount)}</td>
+                    <td>
+                      <Badge tone={v.status === 'ready' ? 'ok' : 'muted'}>{v.status}</Badge>
+                    </td>
+                    <td>{formatDate(v.createdAt)}</td>
+                    <td className="row-actions">
+                      <button type="button" className="link-button" onClick={() => setSelected(v)}>
+                        Inspect
+                      </button>
+                      <a href={versionDownloadUrl(id, v.number)} download>
+                        Download
+                      </a>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListStates>
       {inspected && <InspectionPanel inspection={inspected.inspection} title={`Inspection of v${inspected.number}${inspected.semver ? ` (${inspected.semver})` : ''}`} />}
 
       <h2>Datasets</h2>
-      {datasets.isPending ? (
-        <Loading what="datasets" />
-      ) : datasets.isError ? (
-        <ErrorBox error={datasets.error} retry={() => void datasets.refetch()} />
-      ) : datasets.data.items.length === 0 ? (
-        <Empty>No datasets: without one, pipelines judge variants on synthetic inputs.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Purpose</th>
-                <th>Samples</th>
-                <th>Labels</th>
-                <th>Arrays</th>
-                <th>Size</th>
-              </tr>
-            </thead>
-            <tbody>
-              {datasets.data.items.map((d) => (
-                <tr key={d.id}>
-                  <td>{d.name}</td>
-                  <td>{d.purpose}</td>
-                  <td>{d.sampleCount}</td>
-                  <td>{d.hasLabels ? 'yes' : 'no'}</td>
-                  <td>{d.arrays.map((a) => `${a.name} ${a.dtype}[${a.shape.join('×')}]`).join(', ')}</td>
-                  <td>{formatBytes(d.artifact.byteSize)}</td>
+      <ListStates query={datasets} what="datasets" empty="No datasets: without one, pipelines judge variants on synthetic inputs.">
+        {(page) => (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Purpose</th>
+                  <th>Samples</th>
+                  <th>Labels</th>
+                  <th>Arrays</th>
+                  <th>Size</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {page.items.map((d) => (
+                  <tr key={d.id}>
+                    <td>{d.name}</td>
+                    <td>{d.purpose}</td>
+                    <td>{d.sampleCount}</td>
+                    <td>{d.hasLabels ? 'yes' : 'no'}</td>
+                    <td>{d.arrays.map((a) => `${a.name} ${a.dtype}[${a.shape.join('×')}]`).join(', ')}</td>
+                    <td>{formatBytes(d.artifact.byteSize)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListStates>
     </section>
   );
 }

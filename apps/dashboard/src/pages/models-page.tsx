@@ -6,7 +6,7 @@ import { Field, SubmitRow } from '../components/form-bits';
 import { Pager } from '../components/pagination';
 import { DraftRestored, useExpiryDraft } from '../components/use-expiry-draft';
 import { hasDraft } from '../lib/drafts';
-import { Empty, ErrorBox, Loading } from '../components/status';
+import { ListStates } from '../components/list-states';
 import { formatDate } from '../lib/format';
 import { useDebounced } from '../lib/use-debounced';
 import { type FieldErrors, MODEL_TASKS, type ModelFormInput, validateModelForm } from '../lib/validation';
@@ -47,45 +47,41 @@ export function ModelsPage({ pageSize = config.pageSize }: { pageSize?: number }
         />
         {models.isFetching && !models.isPending && <span className="muted">updating…</span>}
       </div>
-      {models.isPending ? (
-        <Loading what="models" />
-      ) : models.isError ? (
-        <ErrorBox error={models.error} retry={() => void models.refetch()} />
-      ) : models.data.items.length === 0 ? (
-        <Empty>{debouncedSearch ? `No model matches “${debouncedSearch}”.` : 'No models yet: create one with “New model”.'}</Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Task</th>
-                  <th>Versions</th>
-                  <th>Latest</th>
-                  <th>Labels</th>
-                  <th>Updated</th>
-                </tr>
-              </thead>
-              <tbody>
-                {models.data.items.map((m) => (
-                  <tr key={m.id}>
-                    <td>
-                      <Link to={`/models/${m.id}`}>{m.name}</Link>
-                    </td>
-                    <td>{m.task}</td>
-                    <td>{m.versionCount}</td>
-                    <td>{m.latestVersion === null ? '–' : `v${m.latestVersion}`}</td>
-                    <td>{m.labels.length}</td>
-                    <td>{formatDate(m.updatedAt)}</td>
+      <ListStates query={models} what="models" empty={debouncedSearch ? `No model matches “${debouncedSearch}”.` : 'No models yet: create one with “New model”.'}>
+        {(page) => (
+          <>
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Name</th>
+                    <th>Task</th>
+                    <th>Versions</th>
+                    <th>Latest</th>
+                    <th>Labels</th>
+                    <th>Updated</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager page={models.data} limit={pageSize} onOffset={setOffset} />
-        </>
-      )}
+                </thead>
+                <tbody>
+                  {page.items.map((m) => (
+                    <tr key={m.id}>
+                      <td>
+                        <Link to={`/models/${m.id}`}>{m.name}</Link>
+                      </td>
+                      <td>{m.task}</td>
+                      <td>{m.versionCount}</td>
+                      <td>{m.latestVersion === null ? '–' : `v${m.latestVersion}`}</td>
+                      <td>{m.labels.length}</td>
+                      <td>{formatDate(m.updatedAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <Pager page={page} limit={pageSize} onOffset={setOffset} />
+          </>
+        )}
+      </ListStates>
     </section>
   );
 }

@@ -3,7 +3,8 @@ import { type FormEvent, useState } from 'react';
 import { useProfiles, useUpdateProfile } from '../api/queries';
 import { useCan } from '../auth/auth-context';
 import { Field, SubmitRow } from '../components/form-bits';
-import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { Badge } from '../components/status';
+import { ListStates } from '../components/list-states';
 import { formatBytes, formatMs, formatPercent } from '../lib/format';
 import { PRECISIONS, type ProfileFormInput, profileFormInput, validateProfileForm } from '../lib/profiles';
 import type { FieldErrors } from '../lib/validation';
@@ -26,55 +27,51 @@ export function ProfilesPage() {
         <h1>Hardware profiles</h1>
       </header>
       {editedProfile && canEdit && <EditProfileForm key={editedProfile.slug} profile={editedProfile} onDone={() => setEditing(null)} />}
-      {profiles.isPending ? (
-        <Loading what="profiles" />
-      ) : profiles.isError ? (
-        <ErrorBox error={profiles.error} retry={() => void profiles.refetch()} />
-      ) : profiles.data.items.length === 0 ? (
-        <Empty>No hardware profiles.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Profile</th>
-                <th>Precisions</th>
-                <th>Optimization</th>
-                <th>Threads</th>
-                <th>Max size</th>
-                <th>Max latency</th>
-                <th>Accuracy budget</th>
-                <th>Objective</th>
-                {canEdit && <th />}
-              </tr>
-            </thead>
-            <tbody>
-              {profiles.data.items.map((p) => (
-                <tr key={p.id} data-testid={`profile-${p.slug}`}>
-                  <td>
-                    <strong>{p.name}</strong> <code>{p.slug}</code> {p.builtin && <Badge tone="muted">built-in</Badge>}
-                    {p.description && <div className="muted small">{p.description}</div>}
-                  </td>
-                  <td>{p.precisions.join(', ')}</td>
-                  <td>{p.optimizationLevel}</td>
-                  <td>{p.threads}</td>
-                  <td>{p.maxModelBytes === null ? 'none' : formatBytes(p.maxModelBytes)}</td>
-                  <td>{p.maxLatencyMs === null ? 'none' : formatMs(p.maxLatencyMs)}</td>
-                  <td>{formatBudget(p.accuracyBudget)}</td>
-                  <td>{p.objective}</td>
-                  {canEdit && (
-                    <td>
-                      <button type="button" className="link-button" onClick={() => setEditing(p.slug)} aria-label={`edit ${p.slug}`}>
-                        Edit
-                      </button>
-                    </td>
-                  )}
+      <ListStates query={profiles} what="profiles" empty="No hardware profiles.">
+        {(page) => (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Profile</th>
+                  <th>Precisions</th>
+                  <th>Optimization</th>
+                  <th>Threads</th>
+                  <th>Max size</th>
+                  <th>Max latency</th>
+                  <th>Accuracy budget</th>
+                  <th>Objective</th>
+                  {canEdit && <th />}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {page.items.map((p) => (
+                  <tr key={p.id} data-testid={`profile-${p.slug}`}>
+                    <td>
+                      <strong>{p.name}</strong> <code>{p.slug}</code> {p.builtin && <Badge tone="muted">built-in</Badge>}
+                      {p.description && <div className="muted small">{p.description}</div>}
+                    </td>
+                    <td>{p.precisions.join(', ')}</td>
+                    <td>{p.optimizationLevel}</td>
+                    <td>{p.threads}</td>
+                    <td>{p.maxModelBytes === null ? 'none' : formatBytes(p.maxModelBytes)}</td>
+                    <td>{p.maxLatencyMs === null ? 'none' : formatMs(p.maxLatencyMs)}</td>
+                    <td>{formatBudget(p.accuracyBudget)}</td>
+                    <td>{p.objective}</td>
+                    {canEdit && (
+                      <td>
+                        <button type="button" className="link-button" onClick={() => setEditing(p.slug)} aria-label={`edit ${p.slug}`}>
+                          Edit
+                        </button>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListStates>
     </section>
   );
 }

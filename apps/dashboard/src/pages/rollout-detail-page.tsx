@@ -4,8 +4,9 @@ import { Link, useParams } from 'react-router';
 import { errorMessage } from '../api/client';
 import { useRollout, useRolloutAction, useRolloutDevices, useRolloutEvents, useRolloutLive } from '../api/rollouts';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { Pagination } from '../components/pagination';
+import { Pager } from '../components/pagination';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { ListStates } from '../components/list-states';
 import { DeviceStateBar } from '../components/stacked-bar';
 import { Countdown, RelativeTime } from '../components/time';
 import { formatDate, formatPercent } from '../lib/format';
@@ -213,50 +214,46 @@ function RolloutDevices({ id, active, counts }: { id: string; active: boolean; c
           ))}
         </select>
       </div>
-      {devices.isPending ? (
-        <Loading what="devices" />
-      ) : devices.isError ? (
-        <ErrorBox error={devices.error} retry={() => void devices.refetch()} />
-      ) : devices.data.items.length === 0 ? (
-        <Empty>No devices{state ? ` in state ${state}` : ''}.</Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table aria-label="rollout devices">
-              <thead>
-                <tr>
-                  <th>Device</th>
-                  <th>Profile</th>
-                  <th>Wave</th>
-                  <th>State</th>
-                  <th>Previous</th>
-                  <th>Updated</th>
-                </tr>
-              </thead>
-              <tbody>
-                {devices.data.items.map((d) => (
-                  <tr key={d.deviceId}>
-                    <td>
-                      <Link to={`/devices/${d.deviceId}`}>{d.name}</Link>
-                    </td>
-                    <td>{d.profile ? <code>{d.profile}</code> : '–'}</td>
-                    <td>{d.wave === null ? '–' : d.wave + 1}</td>
-                    <td>
-                      {d.state.replace('_', ' ')}
-                      {d.skipReason && <div className="muted small">{d.skipReason}</div>}
-                    </td>
-                    <td>{d.previousVersion ? `v${d.previousVersion.number}` : 'none'}</td>
-                    <td>
-                      <RelativeTime iso={d.updatedAt} />
-                    </td>
+      <ListStates query={devices} what="devices" empty={<>No devices{state ? ` in state ${state}` : ''}.</>}>
+        {(page) => (
+          <>
+            <div className="table-wrap">
+              <table aria-label="rollout devices">
+                <thead>
+                  <tr>
+                    <th>Device</th>
+                    <th>Profile</th>
+                    <th>Wave</th>
+                    <th>State</th>
+                    <th>Previous</th>
+                    <th>Updated</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pagination offset={devices.data.offset} limit={DEVICE_PAGE} count={devices.data.items.length} total={devices.data.total} onOffset={setOffset} />
-        </>
-      )}
+                </thead>
+                <tbody>
+                  {page.items.map((d) => (
+                    <tr key={d.deviceId}>
+                      <td>
+                        <Link to={`/devices/${d.deviceId}`}>{d.name}</Link>
+                      </td>
+                      <td>{d.profile ? <code>{d.profile}</code> : '–'}</td>
+                      <td>{d.wave === null ? '–' : d.wave + 1}</td>
+                      <td>
+                        {d.state.replace('_', ' ')}
+                        {d.skipReason && <div className="muted small">{d.skipReason}</div>}
+                      </td>
+                      <td>{d.previousVersion ? `v${d.previousVersion.number}` : 'none'}</td>
+                      <td>
+                        <RelativeTime iso={d.updatedAt} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <Pager page={page} limit={DEVICE_PAGE} onOffset={setOffset} />
+          </>
+        )}
+      </ListStates>
     </div>
   );
 }

@@ -3,9 +3,10 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { useActiveRollouts, useRollouts, useRolloutLive } from '../api/rollouts';
 import { config } from '../config/index';
-import { Pagination } from '../components/pagination';
+import { Pager } from '../components/pagination';
 import { RolloutStatusBadge } from '../components/rollout-status';
 import { Empty, ErrorBox, Loading } from '../components/status';
+import { ListStates } from '../components/list-states';
 import { DeviceStateBar } from '../components/stacked-bar';
 import { RelativeTime } from '../components/time';
 import { describeStrategy, describeTarget, sortRollouts } from '../lib/rollouts';
@@ -67,18 +68,14 @@ export function RolloutsPage({ pageSize = config.pageSize }: { pageSize?: number
           ))}
         </select>
       </h2>
-      {rollouts.isPending ? (
-        <Loading what="rollouts" />
-      ) : rollouts.isError ? (
-        <ErrorBox error={rollouts.error} retry={() => void rollouts.refetch()} />
-      ) : rollouts.data.items.length === 0 ? (
-        <Empty>{status ? `No ${status.replace('_', ' ')} rollouts.` : 'No rollouts yet: open a version and press “Roll out”, or use “New rollout”.'}</Empty>
-      ) : (
-        <>
-          <RolloutTable label="rollouts" rollouts={sortRollouts(rollouts.data.items)} />
-          <Pagination offset={rollouts.data.offset} limit={pageSize} count={rollouts.data.items.length} total={rollouts.data.total} onOffset={setOffset} />
-        </>
-      )}
+      <ListStates query={rollouts} what="rollouts" empty={status ? `No ${status.replace('_', ' ')} rollouts.` : 'No rollouts yet: open a version and press “Roll out”, or use “New rollout”.'}>
+        {(page) => (
+          <>
+            <RolloutTable label="rollouts" rollouts={sortRollouts(page.items)} />
+            <Pager page={page} limit={pageSize} onOffset={setOffset} />
+          </>
+        )}
+      </ListStates>
     </section>
   );
 }

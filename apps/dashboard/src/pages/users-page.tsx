@@ -7,7 +7,8 @@ import { ConfirmMutation } from '../components/confirm-dialog';
 import { Field, SubmitRow } from '../components/form-bits';
 import { Pager } from '../components/pagination';
 import { RoleOptions } from '../components/role-select';
-import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { Badge } from '../components/status';
+import { ListStates } from '../components/list-states';
 import { RelativeTime } from '../components/time';
 import { config } from '../config/index';
 import { MIN_PASSWORD, type UserFormInput, validateUserForm } from '../lib/accounts';
@@ -40,73 +41,69 @@ export function UsersPage({ pageSize = config.pageSize }: { pageSize?: number })
       </header>
       {formOpen && <NewUserForm onCreated={() => setFormOpen(false)} />}
 
-      {users.isPending ? (
-        <Loading what="users" />
-      ) : users.isError ? (
-        <ErrorBox error={users.error} retry={() => void users.refetch()} />
-      ) : users.data.items.length === 0 ? (
-        <Empty>No users.</Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table aria-label="users">
-              <thead>
-                <tr>
-                  <th>Email</th>
-                  <th>Name</th>
-                  <th>Role</th>
-                  <th>State</th>
-                  <th>Last login</th>
-                  <th>Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.items.map((u) => (
-                  <tr key={u.id} data-testid={`user-${u.email}`}>
-                    <td>
-                      {u.email} {u.id === me && <span className="muted small">(you)</span>}
-                    </td>
-                    <td>{u.name ?? <span className="muted">–</span>}</td>
-                    <td>
-                      <select
-                        aria-label={`role of ${u.email}`}
-                        value={u.role}
-                        disabled={update.isPending || u.disabled}
-                        onChange={(e) => isRole(e.target.value) && changeRole(u, e.target.value)}
-                      >
-                        {ROLES.map((r) => (
-                          <option key={r} value={r}>
-                            {r}
-                          </option>
-                        ))}
-                      </select>
-                      {rowError?.id === u.id && (
-                        <div className="field-error" role="alert">
-                          {rowError.message}
-                        </div>
-                      )}
-                    </td>
-                    <td>{u.disabled ? <Badge tone="muted">deactivated</Badge> : <Badge tone="ok">active</Badge>}</td>
-                    <td className="nowrap">{u.lastLoginAt ? <RelativeTime iso={u.lastLoginAt} /> : <span className="muted">never</span>}</td>
-                    <td className="nowrap">
-                      <RelativeTime iso={u.createdAt} />
-                    </td>
-                    <td>
-                      {u.id !== me && (
-                        <button type="button" className="link-button" onClick={() => setToggling(u)}>
-                          {u.disabled ? 'Reactivate' : 'Deactivate'}
-                        </button>
-                      )}
-                    </td>
+      <ListStates query={users} what="users" empty="No users.">
+        {(page) => (
+          <>
+            <div className="table-wrap">
+              <table aria-label="users">
+                <thead>
+                  <tr>
+                    <th>Email</th>
+                    <th>Name</th>
+                    <th>Role</th>
+                    <th>State</th>
+                    <th>Last login</th>
+                    <th>Created</th>
+                    <th />
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager page={users.data} limit={pageSize} onOffset={setOffset} />
-        </>
-      )}
+                </thead>
+                <tbody>
+                  {page.items.map((u) => (
+                    <tr key={u.id} data-testid={`user-${u.email}`}>
+                      <td>
+                        {u.email} {u.id === me && <span className="muted small">(you)</span>}
+                      </td>
+                      <td>{u.name ?? <span className="muted">–</span>}</td>
+                      <td>
+                        <select
+                          aria-label={`role of ${u.email}`}
+                          value={u.role}
+                          disabled={update.isPending || u.disabled}
+                          onChange={(e) => isRole(e.target.value) && changeRole(u, e.target.value)}
+                        >
+                          {ROLES.map((r) => (
+                            <option key={r} value={r}>
+                              {r}
+                            </option>
+                          ))}
+                        </select>
+                        {rowError?.id === u.id && (
+                          <div className="field-error" role="alert">
+                            {rowError.message}
+                          </div>
+                        )}
+                      </td>
+                      <td>{u.disabled ? <Badge tone="muted">deactivated</Badge> : <Badge tone="ok">active</Badge>}</td>
+                      <td className="nowrap">{u.lastLoginAt ? <RelativeTime iso={u.lastLoginAt} /> : <span className="muted">never</span>}</td>
+                      <td className="nowrap">
+                        <RelativeTime iso={u.createdAt} />
+                      </td>
+                      <td>
+                        {u.id !== me && (
+                          <button type="button" className="link-button" onClick={() => setToggling(u)}>
+                            {u.disabled ? 'Reactivate' : 'Deactivate'}
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <Pager page={page} limit={pageSize} onOffset={setOffset} />
+          </>
+        )}
+      </ListStates>
       {toggling && (
         <ConfirmMutation
           title={toggling.disabled ? `Reactivate ${toggling.email}?` : `Deactivate ${toggling.email}?`}
