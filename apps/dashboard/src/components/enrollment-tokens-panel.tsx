@@ -7,10 +7,10 @@ import type { FieldErrors } from '../lib/validation';
 import { config } from '../config/index';
 import { ConfirmMutation } from './confirm-dialog';
 import { Field, SubmitRow } from './form-bits';
-import { Pager } from './pagination';
 import { SecretOnce } from './secret-once';
 import { Badge } from './status';
 import { ListStates } from './list-states';
+import { PagedTable } from './paged-table';
 import { RelativeTime } from './time';
 
 function tokenState(t: EnrollmentTokenDto, now = Date.now()): { label: string; tone: 'ok' | 'bad' | 'muted' | 'warn' } {
@@ -85,55 +85,36 @@ export function EnrollmentTokensPanel({ pageSize = config.pageSize }: { pageSize
       <h3 className="spaced">Tokens</h3>
       <ListStates query={tokens} what="tokens" empty="No enrollment tokens yet.">
         {(page) => (
-          <>
-            <div className="table-wrap">
-              <table aria-label="enrollment token list">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Group</th>
-                    <th>Tags</th>
-                    <th>Uses</th>
-                    <th>Expires</th>
-                    <th>State</th>
-                    <th>Created</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((t) => {
-                    const state = tokenState(t);
-                    return (
-                      <tr key={t.id} data-testid={`token-${t.name}`}>
-                        <td>{t.name}</td>
-                        <td>{t.group}</td>
-                        <td>{t.tags.join(', ') || '–'}</td>
-                        <td>
-                          {t.uses}
-                          {t.maxUses !== null ? ` / ${t.maxUses}` : ''}
-                        </td>
-                        <td>{t.expiresAt ? formatDate(t.expiresAt) : 'never'}</td>
-                        <td>
-                          <Badge tone={state.tone}>{state.label}</Badge>
-                        </td>
-                        <td>
-                          <RelativeTime iso={t.createdAt} />
-                        </td>
-                        <td>
-                          {!t.revokedAt && (
-                            <button type="button" className="link-button" onClick={() => setRevoking(t)}>
-                              Revoke
-                            </button>
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-            <Pager page={page} limit={pageSize} onOffset={setOffset} />
-          </>
+          <PagedTable label="enrollment token list" columns={['Name', 'Group', 'Tags', 'Uses', 'Expires', 'State', 'Created', '']} page={page} limit={pageSize} onOffset={setOffset}>
+            {page.items.map((t) => {
+              const state = tokenState(t);
+              return (
+                <tr key={t.id} data-testid={`token-${t.name}`}>
+                  <td>{t.name}</td>
+                  <td>{t.group}</td>
+                  <td>{t.tags.join(', ') || '–'}</td>
+                  <td>
+                    {t.uses}
+                    {t.maxUses !== null ? ` / ${t.maxUses}` : ''}
+                  </td>
+                  <td>{t.expiresAt ? formatDate(t.expiresAt) : 'never'}</td>
+                  <td>
+                    <Badge tone={state.tone}>{state.label}</Badge>
+                  </td>
+                  <td>
+                    <RelativeTime iso={t.createdAt} />
+                  </td>
+                  <td>
+                    {!t.revokedAt && (
+                      <button type="button" className="link-button" onClick={() => setRevoking(t)}>
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </PagedTable>
         )}
       </ListStates>
       {revoking && (

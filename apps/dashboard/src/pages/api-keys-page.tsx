@@ -3,10 +3,10 @@ import { type FormEvent, useState } from 'react';
 import { useApiKeys, useCreateApiKey, useRevokeApiKey } from '../api/auth';
 import { ConfirmMutation } from '../components/confirm-dialog';
 import { Field, SubmitRow } from '../components/form-bits';
-import { Pager } from '../components/pagination';
 import { RoleOptions } from '../components/role-select';
 import { Badge } from '../components/status';
 import { ListStates } from '../components/list-states';
+import { PagedTable } from '../components/paged-table';
 import { SecretOnce } from '../components/secret-once';
 import { RelativeTime } from '../components/time';
 import { config } from '../config/index';
@@ -85,54 +85,35 @@ export function ApiKeysPage({ pageSize = config.pageSize }: { pageSize?: number 
 
       <ListStates query={keys} what="API keys" empty="No API keys yet.">
         {(page) => (
-          <>
-            <div className="table-wrap">
-              <table aria-label="API keys">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Key</th>
-                    <th>Role</th>
-                    <th>Last used</th>
-                    <th>Expires</th>
-                    <th>State</th>
-                    <th>Created</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((k) => {
-                    const state = apiKeyState(k);
-                    return (
-                      <tr key={k.id} data-testid={`api-key-${k.name}`}>
-                        <td>{k.name}</td>
-                        <td>
-                          <code>{k.prefix}…</code>
-                        </td>
-                        <td>{k.role}</td>
-                        <td className="nowrap">{k.lastUsedAt ? <RelativeTime iso={k.lastUsedAt} /> : <span className="muted">never</span>}</td>
-                        <td className="nowrap">{k.expiresAt ? formatDate(k.expiresAt) : 'never'}</td>
-                        <td>
-                          <Badge tone={TONE[state]}>{state}</Badge>
-                        </td>
-                        <td className="nowrap">
-                          <RelativeTime iso={k.createdAt} />
-                        </td>
-                        <td>
-                          {state !== 'revoked' && (
-                            <button type="button" className="link-button" onClick={() => setRevoking(k)}>
-                              Revoke
-                            </button>
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-            <Pager page={page} limit={pageSize} onOffset={setOffset} />
-          </>
+          <PagedTable label="API keys" columns={['Name', 'Key', 'Role', 'Last used', 'Expires', 'State', 'Created', '']} page={page} limit={pageSize} onOffset={setOffset}>
+            {page.items.map((k) => {
+              const state = apiKeyState(k);
+              return (
+                <tr key={k.id} data-testid={`api-key-${k.name}`}>
+                  <td>{k.name}</td>
+                  <td>
+                    <code>{k.prefix}…</code>
+                  </td>
+                  <td>{k.role}</td>
+                  <td className="nowrap">{k.lastUsedAt ? <RelativeTime iso={k.lastUsedAt} /> : <span className="muted">never</span>}</td>
+                  <td className="nowrap">{k.expiresAt ? formatDate(k.expiresAt) : 'never'}</td>
+                  <td>
+                    <Badge tone={TONE[state]}>{state}</Badge>
+                  </td>
+                  <td className="nowrap">
+                    <RelativeTime iso={k.createdAt} />
+                  </td>
+                  <td>
+                    {state !== 'revoked' && (
+                      <button type="button" className="link-button" onClick={() => setRevoking(k)}>
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </PagedTable>
         )}
       </ListStates>
       {revoking && (

@@ -1,9 +1,9 @@
 import type { AuditActorType, AuditEntryDto, AuditResult } from '@edgefleet/contracts';
 import { useState } from 'react';
 import { useAudit, useUsers } from '../api/auth';
-import { Pager } from '../components/pagination';
 import { Badge } from '../components/status';
 import { ListStates } from '../components/list-states';
+import { PagedTable } from '../components/paged-table';
 import { RelativeTime } from '../components/time';
 import { config } from '../config/index';
 import { localInputToIso } from '../lib/accounts';
@@ -125,55 +125,38 @@ export function AuditPage({ pageSize = config.pageSize }: { pageSize?: number })
 
       <ListStates query={audit} what="the audit log" empty={filtered ? 'No entry matches these filters.' : 'Nothing recorded yet.'}>
         {(page) => (
-          <>
-            <div className="table-wrap">
-              <table aria-label="audit log">
-                <thead>
-                  <tr>
-                    <th>When</th>
-                    <th>Actor</th>
-                    <th>Action</th>
-                    <th>Target</th>
-                    <th>Result</th>
-                    <th>From</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((e) => (
-                    <tr key={e.id} data-testid="audit-row">
-                      <td className="nowrap">
-                        <RelativeTime iso={e.at} />
-                      </td>
-                      <td>
-                        <Actor e={e} />
-                      </td>
-                      <td>
-                        <code>{e.action}</code>
-                      </td>
-                      <td>
-                        {e.targetType ? (
-                          <>
-                            {e.targetType}
-                            {e.targetId && <div className="muted small mono-wrap">{e.targetId}</div>}
-                          </>
-                        ) : (
-                          <span className="muted">–</span>
-                        )}
-                      </td>
-                      <td className="nowrap">
-                        <Badge tone={RESULT_TONE[e.result]}>{e.result}</Badge> <span className="muted small">{e.status}</span>
-                      </td>
-                      <td className="small">
-                        {e.ip ?? '–'}
-                        {e.requestId && <div className="muted small" title="request id">{e.requestId}</div>}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager page={page} limit={pageSize} onOffset={setOffset} />
-          </>
+          <PagedTable label="audit log" columns={['When', 'Actor', 'Action', 'Target', 'Result', 'From']} page={page} limit={pageSize} onOffset={setOffset}>
+            {page.items.map((e) => (
+              <tr key={e.id} data-testid="audit-row">
+                <td className="nowrap">
+                  <RelativeTime iso={e.at} />
+                </td>
+                <td>
+                  <Actor e={e} />
+                </td>
+                <td>
+                  <code>{e.action}</code>
+                </td>
+                <td>
+                  {e.targetType ? (
+                    <>
+                      {e.targetType}
+                      {e.targetId && <div className="muted small mono-wrap">{e.targetId}</div>}
+                    </>
+                  ) : (
+                    <span className="muted">–</span>
+                  )}
+                </td>
+                <td className="nowrap">
+                  <Badge tone={RESULT_TONE[e.result]}>{e.result}</Badge> <span className="muted small">{e.status}</span>
+                </td>
+                <td className="small">
+                  {e.ip ?? '–'}
+                  {e.requestId && <div className="muted small" title="request id">{e.requestId}</div>}
+                </td>
+              </tr>
+            ))}
+          </PagedTable>
         )}
       </ListStates>
     </section>

@@ -6,8 +6,8 @@ import { useModels, useProfiles } from '../api/queries';
 import { config } from '../config/index';
 import { AssignmentCell, DeviceStatusBadge, HealthBadge, RunningCell } from '../components/device-bits';
 import { EnrollmentTokensPanel } from '../components/enrollment-tokens-panel';
-import { Pager } from '../components/pagination';
 import { ListStates } from '../components/list-states';
+import { PagedTable } from '../components/paged-table';
 import { RelativeTime } from '../components/time';
 import { DEVICE_STATUSES } from '../lib/devices';
 import { useDebounced } from '../lib/use-debounced';
@@ -94,53 +94,33 @@ export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number 
 
       <ListStates query={devices} what="devices" empty={filtered ? 'No device matches these filters.' : 'No devices yet: create an enrollment token and enroll an agent with it (edgefleet-agent enroll --token …).'}>
         {(page) => (
-          <>
-            <div className="table-wrap">
-              <table aria-label="devices">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Group</th>
-                    <th>Tags</th>
-                    <th>Profile</th>
-                    <th>Status</th>
-                    <th>Health</th>
-                    <th>Running</th>
-                    <th>Assigned</th>
-                    <th>Last seen</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((d) => (
-                    <tr key={d.id} data-testid={`device-${d.name}`}>
-                      <td className="nowrap">
-                        <Link to={`/devices/${d.id}`}>{d.name}</Link>
-                      </td>
-                      <td>{d.group}</td>
-                      <td>{d.tags.length ? d.tags.map((t) => <code key={t} className="tag">{t}</code>) : <span className="muted">–</span>}</td>
-                      <td>{d.profile ? <code>{d.profile.slug}</code> : <span className="muted">none</span>}</td>
-                      <td>
-                        <DeviceStatusBadge status={d.status} />
-                      </td>
-                      <td>
-                        <HealthBadge health={d.health} />
-                      </td>
-                      <td>
-                        <RunningCell device={d} models={modelMap} versions={versionIndex} />
-                      </td>
-                      <td>
-                        <AssignmentCell device={d} models={modelMap} />
-                      </td>
-                      <td className="nowrap">
-                        <RelativeTime iso={d.lastSeenAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager page={page} limit={pageSize} onOffset={setOffset} />
-          </>
+          <PagedTable label="devices" columns={['Name', 'Group', 'Tags', 'Profile', 'Status', 'Health', 'Running', 'Assigned', 'Last seen']} page={page} limit={pageSize} onOffset={setOffset}>
+            {page.items.map((d) => (
+              <tr key={d.id} data-testid={`device-${d.name}`}>
+                <td className="nowrap">
+                  <Link to={`/devices/${d.id}`}>{d.name}</Link>
+                </td>
+                <td>{d.group}</td>
+                <td>{d.tags.length ? d.tags.map((t) => <code key={t} className="tag">{t}</code>) : <span className="muted">–</span>}</td>
+                <td>{d.profile ? <code>{d.profile.slug}</code> : <span className="muted">none</span>}</td>
+                <td>
+                  <DeviceStatusBadge status={d.status} />
+                </td>
+                <td>
+                  <HealthBadge health={d.health} />
+                </td>
+                <td>
+                  <RunningCell device={d} models={modelMap} versions={versionIndex} />
+                </td>
+                <td>
+                  <AssignmentCell device={d} models={modelMap} />
+                </td>
+                <td className="nowrap">
+                  <RelativeTime iso={d.lastSeenAt} />
+                </td>
+              </tr>
+            ))}
+          </PagedTable>
         )}
       </ListStates>
     </section>

@@ -3,10 +3,10 @@ import { Link } from 'react-router';
 import { useCreateModel, useModels } from '../api/queries';
 import { config } from '../config/index';
 import { Field, SubmitRow } from '../components/form-bits';
-import { Pager } from '../components/pagination';
 import { DraftRestored, useExpiryDraft } from '../components/use-expiry-draft';
 import { hasDraft } from '../lib/drafts';
 import { ListStates } from '../components/list-states';
+import { PagedTable } from '../components/paged-table';
 import { formatDate } from '../lib/format';
 import { useDebounced } from '../lib/use-debounced';
 import { type FieldErrors, MODEL_TASKS, type ModelFormInput, validateModelForm } from '../lib/validation';
@@ -49,37 +49,20 @@ export function ModelsPage({ pageSize = config.pageSize }: { pageSize?: number }
       </div>
       <ListStates query={models} what="models" empty={debouncedSearch ? `No model matches “${debouncedSearch}”.` : 'No models yet: create one with “New model”.'}>
         {(page) => (
-          <>
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Task</th>
-                    <th>Versions</th>
-                    <th>Latest</th>
-                    <th>Labels</th>
-                    <th>Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((m) => (
-                    <tr key={m.id}>
-                      <td>
-                        <Link to={`/models/${m.id}`}>{m.name}</Link>
-                      </td>
-                      <td>{m.task}</td>
-                      <td>{m.versionCount}</td>
-                      <td>{m.latestVersion === null ? '–' : `v${m.latestVersion}`}</td>
-                      <td>{m.labels.length}</td>
-                      <td>{formatDate(m.updatedAt)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager page={page} limit={pageSize} onOffset={setOffset} />
-          </>
+          <PagedTable columns={['Name', 'Task', 'Versions', 'Latest', 'Labels', 'Updated']} page={page} limit={pageSize} onOffset={setOffset}>
+            {page.items.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  <Link to={`/models/${m.id}`}>{m.name}</Link>
+                </td>
+                <td>{m.task}</td>
+                <td>{m.versionCount}</td>
+                <td>{m.latestVersion === null ? '–' : `v${m.latestVersion}`}</td>
+                <td>{m.labels.length}</td>
+                <td>{formatDate(m.updatedAt)}</td>
+              </tr>
+            ))}
+          </PagedTable>
         )}
       </ListStates>
     </section>

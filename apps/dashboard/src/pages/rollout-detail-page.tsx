@@ -4,9 +4,9 @@ import { Link, useParams } from 'react-router';
 import { errorMessage } from '../api/client';
 import { useRollout, useRolloutAction, useRolloutDevices, useRolloutEvents, useRolloutLive } from '../api/rollouts';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { Pager } from '../components/pagination';
 import { Badge, Empty, ErrorBox, Loading } from '../components/status';
 import { ListStates } from '../components/list-states';
+import { PagedTable } from '../components/paged-table';
 import { DeviceStateBar } from '../components/stacked-bar';
 import { Countdown, RelativeTime } from '../components/time';
 import { formatDate, formatPercent } from '../lib/format';
@@ -216,42 +216,25 @@ function RolloutDevices({ id, active, counts }: { id: string; active: boolean; c
       </div>
       <ListStates query={devices} what="devices" empty={<>No devices{state ? ` in state ${state}` : ''}.</>}>
         {(page) => (
-          <>
-            <div className="table-wrap">
-              <table aria-label="rollout devices">
-                <thead>
-                  <tr>
-                    <th>Device</th>
-                    <th>Profile</th>
-                    <th>Wave</th>
-                    <th>State</th>
-                    <th>Previous</th>
-                    <th>Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((d) => (
-                    <tr key={d.deviceId}>
-                      <td>
-                        <Link to={`/devices/${d.deviceId}`}>{d.name}</Link>
-                      </td>
-                      <td>{d.profile ? <code>{d.profile}</code> : '–'}</td>
-                      <td>{d.wave === null ? '–' : d.wave + 1}</td>
-                      <td>
-                        {d.state.replace('_', ' ')}
-                        {d.skipReason && <div className="muted small">{d.skipReason}</div>}
-                      </td>
-                      <td>{d.previousVersion ? `v${d.previousVersion.number}` : 'none'}</td>
-                      <td>
-                        <RelativeTime iso={d.updatedAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager page={page} limit={DEVICE_PAGE} onOffset={setOffset} />
-          </>
+          <PagedTable label="rollout devices" columns={['Device', 'Profile', 'Wave', 'State', 'Previous', 'Updated']} page={page} limit={DEVICE_PAGE} onOffset={setOffset}>
+            {page.items.map((d) => (
+              <tr key={d.deviceId}>
+                <td>
+                  <Link to={`/devices/${d.deviceId}`}>{d.name}</Link>
+                </td>
+                <td>{d.profile ? <code>{d.profile}</code> : '–'}</td>
+                <td>{d.wave === null ? '–' : d.wave + 1}</td>
+                <td>
+                  {d.state.replace('_', ' ')}
+                  {d.skipReason && <div className="muted small">{d.skipReason}</div>}
+                </td>
+                <td>{d.previousVersion ? `v${d.previousVersion.number}` : 'none'}</td>
+                <td>
+                  <RelativeTime iso={d.updatedAt} />
+                </td>
+              </tr>
+            ))}
+          </PagedTable>
         )}
       </ListStates>
     </div>

@@ -5,10 +5,10 @@ import { errorMessage } from '../api/client';
 import { useAuth } from '../auth/auth-context';
 import { ConfirmMutation } from '../components/confirm-dialog';
 import { Field, SubmitRow } from '../components/form-bits';
-import { Pager } from '../components/pagination';
 import { RoleOptions } from '../components/role-select';
 import { Badge } from '../components/status';
 import { ListStates } from '../components/list-states';
+import { PagedTable } from '../components/paged-table';
 import { RelativeTime } from '../components/time';
 import { config } from '../config/index';
 import { MIN_PASSWORD, type UserFormInput, validateUserForm } from '../lib/accounts';
@@ -43,65 +43,47 @@ export function UsersPage({ pageSize = config.pageSize }: { pageSize?: number })
 
       <ListStates query={users} what="users" empty="No users.">
         {(page) => (
-          <>
-            <div className="table-wrap">
-              <table aria-label="users">
-                <thead>
-                  <tr>
-                    <th>Email</th>
-                    <th>Name</th>
-                    <th>Role</th>
-                    <th>State</th>
-                    <th>Last login</th>
-                    <th>Created</th>
-                    <th />
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((u) => (
-                    <tr key={u.id} data-testid={`user-${u.email}`}>
-                      <td>
-                        {u.email} {u.id === me && <span className="muted small">(you)</span>}
-                      </td>
-                      <td>{u.name ?? <span className="muted">–</span>}</td>
-                      <td>
-                        <select
-                          aria-label={`role of ${u.email}`}
-                          value={u.role}
-                          disabled={update.isPending || u.disabled}
-                          onChange={(e) => isRole(e.target.value) && changeRole(u, e.target.value)}
-                        >
-                          {ROLES.map((r) => (
-                            <option key={r} value={r}>
-                              {r}
-                            </option>
-                          ))}
-                        </select>
-                        {rowError?.id === u.id && (
-                          <div className="field-error" role="alert">
-                            {rowError.message}
-                          </div>
-                        )}
-                      </td>
-                      <td>{u.disabled ? <Badge tone="muted">deactivated</Badge> : <Badge tone="ok">active</Badge>}</td>
-                      <td className="nowrap">{u.lastLoginAt ? <RelativeTime iso={u.lastLoginAt} /> : <span className="muted">never</span>}</td>
-                      <td className="nowrap">
-                        <RelativeTime iso={u.createdAt} />
-                      </td>
-                      <td>
-                        {u.id !== me && (
-                          <button type="button" className="link-button" onClick={() => setToggling(u)}>
-                            {u.disabled ? 'Reactivate' : 'Deactivate'}
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager page={page} limit={pageSize} onOffset={setOffset} />
-          </>
+          <PagedTable label="users" columns={['Email', 'Name', 'Role', 'State', 'Last login', 'Created', '']} page={page} limit={pageSize} onOffset={setOffset}>
+            {page.items.map((u) => (
+              <tr key={u.id} data-testid={`user-${u.email}`}>
+                <td>
+                  {u.email} {u.id === me && <span className="muted small">(you)</span>}
+                </td>
+                <td>{u.name ?? <span className="muted">–</span>}</td>
+                <td>
+                  <select
+                    aria-label={`role of ${u.email}`}
+                    value={u.role}
+                    disabled={update.isPending || u.disabled}
+                    onChange={(e) => isRole(e.target.value) && changeRole(u, e.target.value)}
+                  >
+                    {ROLES.map((r) => (
+                      <option key={r} value={r}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                  {rowError?.id === u.id && (
+                    <div className="field-error" role="alert">
+                      {rowError.message}
+                    </div>
+                  )}
+                </td>
+                <td>{u.disabled ? <Badge tone="muted">deactivated</Badge> : <Badge tone="ok">active</Badge>}</td>
+                <td className="nowrap">{u.lastLoginAt ? <RelativeTime iso={u.lastLoginAt} /> : <span className="muted">never</span>}</td>
+                <td className="nowrap">
+                  <RelativeTime iso={u.createdAt} />
+                </td>
+                <td>
+                  {u.id !== me && (
+                    <button type="button" className="link-button" onClick={() => setToggling(u)}>
+                      {u.disabled ? 'Reactivate' : 'Deactivate'}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </PagedTable>
         )}
       </ListStates>
       {toggling && (
