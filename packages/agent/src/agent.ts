@@ -115,6 +115,10 @@ export class Agent {
   private timers: NodeJS.Timeout[] = [];
   private feedback: FeedbackItem[] = [];
   private flushing: Promise<void> | null = null;
+  private heartbeating: Promise<void> | null = null;
+  private heartbeatQueued: Promise<void> | null = null;
+  private heartbeatRetry: NodeJS.Timeout | null = null;
+  private heartbeatFailures = 0;
   private flushQueued: Promise<void> | null = null;
   private refused = new Set<string>();
   /** An assignment or shadow could not be fetched for a transient reason: ask for the desired state again after a backoff. */
@@ -187,6 +191,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.heartbeatRetry) clearTimeout(this.heartbeatRetry);
     this.poll?.abort();
     this.socket?.close();
     await this.loopDone;
@@ -439,7 +444,25 @@ export class Agent {
     }
   }
 
-  async heartbeat(): Promise<void> {
+  /**
+   * Reports running state and health. One heartbeat at a time: two in flight could reach the API out of order and
+   * leave it with the older `running` until the next period. A call during a heartbeat waits for it and then sends
+   * once more (calls in between share that one), so the last report carries the latest state. A failed report is
+   * retried within seconds rather than at the next period, so the platform learns of a swap promptly.
+   */
+  heartbeat(): Promise<void> {
+    if (!this.heartbeating) {
+      this.heartbeating = this.heartbeatOnce().finally(() => (this.heartbeating = null));
+      return this.heartbeating;
+    }
+    this.heartbeatQueued ??= this.heartbeating.then(() => {
+      this.heartbeatQueued = null;
+      return this.heartbeat();
+    });
+    return this.heartbeatQueued;
+  }
+
+  private async heartbeatOnce(): Promise<void> {
     // A revoked device stops calling the API; /v1/status and the log carry the reason.
     if (this.unauthorized) return;
     try {
@@ -451,8 +474,14 @@ export class Agent {
         counters: { ...this.counters, ...(this.lastError ? { lastErrorAt: Date.parse(this.lastError.at) } : {}) },
         error: e ? { code: e.code.slice(0, 100), message: e.message.slice(0, 1000), ...(e.versionId ? { versionId: e.versionId } : {}) } : null,
       });
+      this.heartbeatFailures = 0;
     } catch (err) {
-      this.handleAuth(err);
+      if (this.handleAuth(err) || this.stopped || this.heartbeatRetry) return;
+      const delay = backoffDelay(this.heartbeatFailures++, 1_000, 30_000);
+      this.heartbeatRetry = setTimeout(() => {
+        this.heartbeatRetry = null;
+        void this.heartbeat();
+      }, delay);
     }
   }
 
