@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { DeviceFacts } from '@edgefleet/contracts';
+import { detectAccelerators } from './accelerators.js';
 import { runtimeVersion } from './runtime/model-session.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -13,7 +14,7 @@ export function collectFacts(): DeviceFacts {
     cpuModel: (cpus[0]?.model ?? '').trim().slice(0, 200),
     cpuCores: Math.max(1, cpus.length),
     ramBytes: os.totalmem(),
-    accelerators: [],
+    accelerators: os.platform() === 'linux' ? detectAccelerators() : [],
     os: `${os.platform()} ${os.release()}`.slice(0, 200),
     onnxruntimeVersion: runtimeVersion(),
     agentVersion: AGENT_VERSION,
