@@ -1,12 +1,12 @@
 import type { CreatedEnrollmentTokenDto, EnrollmentTokenDto } from '@edgefleet/contracts';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useCreateEnrollmentToken, useEnrollmentTokens, useRevokeEnrollmentToken } from '../api/fleet';
 import { type TokenFormInput, validateTokenForm } from '../lib/devices';
 import { formatDate } from '../lib/format';
-import type { FieldErrors } from '../lib/validation';
 import { config } from '../config/index';
 import { ConfirmMutation } from './confirm-dialog';
 import { Field, SubmitRow } from './form-bits';
+import { useValidatedForm } from './use-validated-form';
 import { SecretOnce } from './secret-once';
 import { Badge } from './status';
 import { ListStates } from './list-states';
@@ -28,27 +28,16 @@ export function EnrollmentTokensPanel({ pageSize = config.pageSize }: { pageSize
   const tokens = useEnrollmentTokens({ limit: pageSize, offset });
   const create = useCreateEnrollmentToken();
   const revoke = useRevokeEnrollmentToken();
-  const [input, setInput] = useState<TokenFormInput>(EMPTY);
-  const [errors, setErrors] = useState<FieldErrors<keyof TokenFormInput>>({});
   const [created, setCreated] = useState<CreatedEnrollmentTokenDto | null>(null);
   const [revoking, setRevoking] = useState<EnrollmentTokenDto | null>(null);
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    const result = validateTokenForm(input);
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    create.mutate(result.value, {
+  const { input, setInput, errors, set, submit } = useValidatedForm(EMPTY, validateTokenForm, (value) =>
+    create.mutate(value, {
       onSuccess: (token) => {
         setCreated(token);
         setInput(EMPTY);
       },
-    });
-  };
-  const set = (k: keyof TokenFormInput) => (e: { target: { value: string } }) => setInput({ ...input, [k]: e.target.value });
+    }),
+  );
 
   return (
     <div className="card" aria-label="enrollment tokens">

@@ -1,8 +1,9 @@
 import type { ApiKeyDto, CreatedApiKeyDto } from '@edgefleet/contracts';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useApiKeys, useCreateApiKey, useRevokeApiKey } from '../api/auth';
 import { ConfirmMutation } from '../components/confirm-dialog';
 import { Field, SubmitRow } from '../components/form-bits';
+import { useValidatedForm } from '../components/use-validated-form';
 import { RoleOptions } from '../components/role-select';
 import { Badge } from '../components/status';
 import { ListStates } from '../components/list-states';
@@ -12,7 +13,6 @@ import { RelativeTime } from '../components/time';
 import { config } from '../config/index';
 import { type ApiKeyFormInput, apiKeyState, validateApiKeyForm } from '../lib/accounts';
 import { formatDate } from '../lib/format';
-import type { FieldErrors } from '../lib/validation';
 
 const EMPTY: ApiKeyFormInput = { name: '', role: 'viewer', expiresInDays: '90' };
 const TONE = { active: 'ok', expired: 'warn', revoked: 'muted' } as const;
@@ -23,27 +23,16 @@ export function ApiKeysPage({ pageSize = config.pageSize }: { pageSize?: number 
   const keys = useApiKeys({ limit: pageSize, offset });
   const create = useCreateApiKey();
   const revoke = useRevokeApiKey();
-  const [input, setInput] = useState<ApiKeyFormInput>(EMPTY);
-  const [errors, setErrors] = useState<FieldErrors<keyof ApiKeyFormInput>>({});
   const [created, setCreated] = useState<CreatedApiKeyDto | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyDto | null>(null);
-  const set = (k: keyof ApiKeyFormInput) => (e: { target: { value: string } }) => setInput({ ...input, [k]: e.target.value });
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    const result = validateApiKeyForm(input);
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    create.mutate(result.value, {
+  const { input, setInput, errors, set, submit } = useValidatedForm(EMPTY, validateApiKeyForm, (value) =>
+    create.mutate(value, {
       onSuccess: (key) => {
         setCreated(key);
         setInput(EMPTY);
       },
-    });
-  };
+    }),
+  );
 
   return (
     <section>

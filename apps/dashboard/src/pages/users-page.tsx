@@ -1,10 +1,11 @@
 import type { Role, UserDto } from '@edgefleet/contracts';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { useCreateUser, useUpdateUser, useUsers } from '../api/auth';
 import { errorMessage } from '../api/client';
 import { useAuth } from '../auth/auth-context';
 import { ConfirmMutation } from '../components/confirm-dialog';
 import { Field, SubmitRow } from '../components/form-bits';
+import { useValidatedForm } from '../components/use-validated-form';
 import { RoleOptions } from '../components/role-select';
 import { Badge } from '../components/status';
 import { ListStates } from '../components/list-states';
@@ -13,7 +14,6 @@ import { RelativeTime } from '../components/time';
 import { config } from '../config/index';
 import { MIN_PASSWORD, type UserFormInput, validateUserForm } from '../lib/accounts';
 import { isRole, ROLES } from '../lib/permissions';
-import type { FieldErrors } from '../lib/validation';
 
 const EMPTY: UserFormInput = { email: '', name: '', password: '', role: 'viewer' };
 
@@ -103,25 +103,14 @@ export function UsersPage({ pageSize = config.pageSize }: { pageSize?: number })
 
 function NewUserForm({ onCreated }: { onCreated: () => void }) {
   const create = useCreateUser();
-  const [input, setInput] = useState<UserFormInput>(EMPTY);
-  const [errors, setErrors] = useState<FieldErrors<keyof UserFormInput>>({});
-  const set = (k: keyof UserFormInput) => (e: { target: { value: string } }) => setInput({ ...input, [k]: e.target.value });
-
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    const result = validateUserForm(input);
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    create.mutate(result.value, {
+  const { input, setInput, errors, set, submit } = useValidatedForm(EMPTY, validateUserForm, (value) =>
+    create.mutate(value, {
       onSuccess: () => {
         setInput(EMPTY);
         onCreated();
       },
-    });
-  };
+    }),
+  );
 
   return (
     <form className="card form" onSubmit={submit} noValidate aria-label="new user">
