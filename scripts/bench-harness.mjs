@@ -58,8 +58,9 @@ export async function benchPlatform(label) {
     start(script, { args = [], env = {}, pipeStdout = false } = {}) {
       const child = spawn(process.execPath, [path.join(root, script), ...args], {
         // A throwaway database on loopback: the benches call the API without credentials (AUTH_REQUIRED=false
-        // makes such requests the default organisation's admin); agents still use their device secrets.
-        env: { ...process.env, DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, DATA_DIR: dataDir, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', PORT: String(port), AUTH_REQUIRED: 'false', ...env },
+        // makes such requests the default organisation's admin); agents still use their device secrets. A simulated
+        // fleet enrolls from one address, hence no enrollment rate limit.
+        env: { ...process.env, DATABASE_URL: dbUrl.toString(), REDIS_URL: redisUrl, DATA_DIR: dataDir, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn', PORT: String(port), AUTH_REQUIRED: 'false', RATE_LIMIT_ENROLL: '1000000', ...env },
         stdio: ['ignore', pipeStdout ? 'pipe' : 'ignore', 'inherit'],
       });
       child.on('exit', (code, signal) => code && console.error(`${script} exited with ${code ?? signal}`));
