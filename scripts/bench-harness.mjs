@@ -123,14 +123,3 @@ export async function uploadVersion(base, modelId, file) {
   if (!res.ok) throw new Error(`upload: ${res.status} ${await res.text()}`);
   return res.json();
 }
-
-/** Every device of a group, paging through the API. */
-export async function groupDevices(base, group) {
-  const json = jsonClient(base);
-  const all = [];
-  for (let offset = 0; ; offset += 200) {
-    const page = await json('GET', `/devices?group=${encodeURIComponent(group)}&limit=200&offset=${offset}`);
-    all.push(...page.items);
-    if (all.length >= page.total) return all;
-  }
-}
