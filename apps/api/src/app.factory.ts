@@ -10,7 +10,7 @@ import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
 import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { BULL_BOARD_PATH, mountBullBoard } from './queues/bull-board.js';
-import { adminOnly, auditTrail, securityHeaders } from './auth/http-hardening.js';
+import { adminOnly, auditTrail, membersOnly, securityHeaders } from './auth/http-hardening.js';
 import { serveDashboard } from './common/dashboard-static.js';
 import type { AppConfig } from './config/env.js';
 import { APP_VERSION } from './version.js';
@@ -65,6 +65,8 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
     .addSecurityRequirements('bearer')
     .addSecurityRequirements('cookie')
     .build();
+  // The API's own description is for its users: members only, like everything but health and login.
+  app.use(['/api/docs', '/api/docs-yaml'], membersOnly(app, config));
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'api/docs/openapi.json' });
   return { app, logger };
 }

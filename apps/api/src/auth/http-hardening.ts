@@ -92,13 +92,22 @@ export function auditTrail(app: INestApplication) {
 
 /** Bull Board is plain Express (outside Nest's guard): admins only, by session or API key. */
 export function adminOnly(app: INestApplication, config: AppConfig) {
+  return restrictTo(app, config, 'admin');
+}
+
+/** Express middleware for routes Nest's guard does not see (the OpenAPI UI and document): any member of any role. */
+export function membersOnly(app: INestApplication, config: AppConfig) {
+  return restrictTo(app, config, null);
+}
+
+function restrictTo(app: INestApplication, config: AppConfig, role: 'admin' | null) {
   const auth = app.get(AuthService);
   return (req: Request, res: Response, next: NextFunction) => {
     auth
       .authenticate(req)
       .then((principal) => {
-        if (!principal && config.auth.required) throw new AppError(ErrorCode.Unauthenticated, 'log in as an admin');
-        if (principal && principal.role !== 'admin') throw new AppError(ErrorCode.Forbidden, 'admins only');
+        if (!principal && config.auth.required) throw new AppError(ErrorCode.Unauthenticated, role ? 'log in as an admin' : 'log in or send an API key');
+        if (principal && role && principal.role !== role) throw new AppError(ErrorCode.Forbidden, 'admins only');
         next();
       })
       .catch((err: unknown) => {
