@@ -77,6 +77,7 @@ const ACCESS: Record<string, Access> = {
   'DELETE /api/devices/:id/assignment': 'operator',
   'POST /api/assignments': 'operator',
   'GET /api/models/:id/versions/:v/telemetry': 'read',
+  'GET /api/devices/:id/telemetry': 'read',
   'POST /api/rollouts': 'operator',
   'GET /api/rollouts': 'read',
   'GET /api/rollouts/:id': 'read',

@@ -183,6 +183,17 @@ describe('dashboard: devices and telemetry in a real browser', () => {
     await page.waitForURL(/window=24h/);
     await expect.poll(() => totals.innerText()).toContain('350');
     await page.screenshot({ path: `${SCREENSHOTS}/telemetry.png`, fullPage: true });
+
+    // The device's own figures: its page charts them, the fleet table shows the last hour's p95 and error rate.
+    await page.goto(`${base}/devices/${cam.deviceId}`);
+    await expect.poll(() => page.getByLabel('telemetry totals').innerText()).toContain('350');
+    expect(await page.getByLabel('telemetry totals').innerText()).toContain('90.0%');
+    await page.goto(`${base}/devices`);
+    const row = page.getByTestId('device-cam-1');
+    // 3 errors in 350 requests; p95 = 5 + 5 × 12.5/30 ms inside (5, 10].
+    await expect.poll(() => row.getByTestId('error-rate').innerText()).toBe('0.9%');
+    expect(await row.getByTestId('p95').innerText()).toBe('7.08 ms');
+    await page.screenshot({ path: `${SCREENSHOTS}/devices-telemetry.png`, fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { canonicalJson, DesiredState, type DesiredChangedEvent, VersionTelemetryDto } from '@edgefleet/contracts';
+import { canonicalJson, DesiredState, type DesiredChangedEvent, DeviceDto, DeviceTelemetryDto, VersionTelemetryDto } from '@edgefleet/contracts';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import supertest from 'supertest';
@@ -187,6 +187,47 @@ describe('device API (agent side)', () => {
     expect((await post(a, [{ ...bad, versionId: '00000000-0000-4000-8000-000000000000' }]).expect(404)).body.error).toBe('version/not_found');
     expect((await sut.http.get(`/api/models/${v1.modelId}/versions/1/telemetry?window=7d&bucket=1m`).expect(400)).body.error).toBe('request/validation_failed');
     expect((await sut.http.get(`/api/models/${v1.modelId}/versions/9/telemetry`).expect(404)).body.error).toBe('version/not_found');
+  });
+
+  it("answers one device's telemetry across versions (or one), and last-hour stats in the device list", async () => {
+    const a = await enroll(sut, token, {}, 'tele-a');
+    const b = await enroll(sut, token, {}, 'tele-b');
+    const idle = await enroll(sut, token, {}, 'tele-idle');
+    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+    const h = (i: number, n: number) => Array.from({ length: 11 }, (_, j) => (j === i ? n : 0));
+    const post = (d: Enrolled, buckets: object[]) => sut.http.post('/api/device/telemetry').set('authorization', d.auth).send({ buckets }).expect(202);
+    // a: 100 fast samples on v1 (5% errors) and 100 slow ones on v2 (no errors); b: 100 in (20, 50] on v1, 20% errors.
+    await post(a, [
+      { versionId: v1.versionId, bucketStart: minute, count: 100, errors: 5, histogram: h(3, 100) },
+      { versionId: v2.versionId, bucketStart: minute, count: 100, errors: 0, histogram: h(5, 100) },
+    ]);
+    await post(b, [{ versionId: v1.versionId, bucketStart: minute, count: 100, errors: 20, histogram: h(5, 100) }]);
+    const items = [{ versionId: v1.versionId, predictionId: 'x1', predicted: 1, label: 1 }, { versionId: v1.versionId, predictionId: 'x2', predicted: 1, label: 2 }];
+    await sut.http.post('/api/device/feedback').set('authorization', b.auth).send({ items }).expect(202);
+
+    const get = async (id: string, query = '') => DeviceTelemetryDto.parse((await sut.http.get(`/api/devices/${id}/telemetry?window=10m&bucket=5m${query}`).expect(200)).body);
+    const ta = await get(a.deviceId);
+    expect(ta).toMatchObject({ deviceId: a.deviceId, versionId: null, bucketS: 300 });
+    expect(ta.totals).toMatchObject({ count: 200, errors: 5, errorRate: 0.025, p50Ms: 10, labelled: 0, accuracy: null });
+    expect(ta.points.find((p) => p.count > 0)).toMatchObject({ count: 200, errors: 5 });
+    expect((await get(a.deviceId, `&versionId=${v1.versionId}`)).totals).toMatchObject({ count: 100, errors: 5, errorRate: 0.05, p50Ms: 7.5, p95Ms: 9.75 });
+    const tb = await get(b.deviceId);
+    // p95 = 20 + 30 × 95/100 inside (20, 50]; feedback is the device's own.
+    expect(tb.totals).toMatchObject({ count: 100, errors: 20, errorRate: 0.2, p95Ms: 48.5, labelled: 2, accuracy: 0.5 });
+    expect((await get(idle.deviceId)).totals).toMatchObject({ count: 0, errorRate: null, p95Ms: null });
+
+    const list = (await sut.http.get('/api/devices?limit=100').expect(200)).body.items.map((d: unknown) => DeviceDto.parse(d));
+    const stats = (id: string) => list.find((d: DeviceDto) => d.id === id)?.stats;
+    expect(stats(a.deviceId)).toEqual({ window: '1h', requests: 200, errorRate: 0.025, p95Ms: ta.totals.p95Ms });
+    expect(stats(b.deviceId)).toEqual({ window: '1h', requests: 100, errorRate: 0.2, p95Ms: 48.5 });
+    expect(stats(idle.deviceId)).toBeNull();
+
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    expect((await sut.http.get(`/api/devices/${unknown}/telemetry`).expect(404)).body.error).toBe('device/not_found');
+    const other = await sut.as('admin', await sut.createOrg());
+    expect((await other.get(`/api/devices/${a.deviceId}/telemetry`).expect(404)).body.error).toBe('device/not_found');
+    expect((await sut.http.get(`/api/devices/${a.deviceId}/telemetry?window=7d&bucket=1m`).expect(400)).body.error).toBe('request/validation_failed');
+    expect((await sut.http.get(`/api/devices/${a.deviceId}/telemetry?versionId=nope`).expect(400)).body.error).toBe('request/validation_failed');
   });
 
   it('takes feedback and reports field accuracy', async () => {

@@ -99,6 +99,15 @@ export type DeviceError = z.infer<typeof DeviceError>;
 export const DeviceStatus = z.enum(['online', 'offline', 'revoked']);
 export type DeviceStatus = z.infer<typeof DeviceStatus>;
 
+/** A device's figures over the last hour, shown in the fleet table; null when it sent no telemetry in that hour. */
+export const DeviceStatsDto = z.object({
+  window: z.literal('1h'),
+  requests: z.number().int(),
+  errorRate: z.number().nullable(),
+  p95Ms: z.number().nullable(),
+});
+export type DeviceStatsDto = z.infer<typeof DeviceStatsDto>;
+
 export const DeviceDto = z.object({
   id: z.string().uuid(),
   name: z.string(),
@@ -118,6 +127,8 @@ export const DeviceDto = z.object({
   revokedAt: IsoDate.nullable(),
   createdAt: IsoDate,
   updatedAt: IsoDate,
+  /** Last-hour telemetry figures; present in device lists (computed for the listed page), absent elsewhere. */
+  stats: DeviceStatsDto.nullable().optional(),
 });
 export type DeviceDto = z.infer<typeof DeviceDto>;
 
@@ -305,6 +316,20 @@ export const VersionTelemetryDto = z.object({
   totals: TelemetryPointDto.omit({ start: true }),
 });
 export type VersionTelemetryDto = z.infer<typeof VersionTelemetryDto>;
+
+export const DeviceTelemetryQuery = TelemetryQuery.extend({ versionId: z.string().uuid().optional() }).strict();
+
+/** One device's telemetry across the versions it ran (or only `versionId`), same points as a version's. */
+export const DeviceTelemetryDto = z.object({
+  deviceId: z.string().uuid(),
+  versionId: z.string().uuid().nullable(),
+  from: IsoDate,
+  to: IsoDate,
+  bucketS: z.number().int(),
+  points: z.array(TelemetryPointDto),
+  totals: TelemetryPointDto.omit({ start: true }),
+});
+export type DeviceTelemetryDto = z.infer<typeof DeviceTelemetryDto>;
 
 // ── realtime: the `/devices` namespace ──────────────────────────────────────
 

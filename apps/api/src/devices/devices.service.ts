@@ -19,6 +19,7 @@ import { PrismaService } from '../database/prisma.service.js';
 import { versionWhere } from '../versions/version-ref.js';
 import { DesiredNotifier } from './desired-notifier.service.js';
 import { DEVICE_INCLUDE, mapDevice } from './device.mapper.js';
+import { TelemetryService } from './telemetry.service.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -29,6 +30,7 @@ export class DevicesService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly notifier: DesiredNotifier,
+    private readonly telemetry: TelemetryService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.offlineAfterS = config.devices.offlineAfterS;
@@ -47,7 +49,10 @@ export class DevicesService {
       this.prisma.db.device.findMany({ where, include: DEVICE_INCLUDE, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], skip: q.offset, take: q.limit }),
       this.prisma.db.device.count({ where }),
     ]);
-    return { items: rows.map((d) => mapDevice(d, this.offlineAfterS)), total, limit: q.limit, offset: q.offset };
+    // The rows are the org's (tenant-scoped query), so their ids may go to the raw stats query.
+    const stats = await this.telemetry.statsFor(rows.map((d) => d.id));
+    const items = rows.map((d) => ({ ...mapDevice(d, this.offlineAfterS), stats: stats.get(d.id) ?? null }));
+    return { items, total, limit: q.limit, offset: q.offset };
   }
 
   async get(orgId: string, id: string): Promise<DeviceDto> {

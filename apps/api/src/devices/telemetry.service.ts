@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { ErrorCode, HISTOGRAM_SIZE, type TelemetryPointDto, TelemetryQuery, type VersionTelemetryDto } from '@edgefleet/contracts';
+import {
+  type DeviceStatsDto,
+  DeviceTelemetryQuery,
+  type DeviceTelemetryDto,
+  ErrorCode,
+  HISTOGRAM_SIZE,
+  type TelemetryPointDto,
+  TelemetryQuery,
+  type VersionTelemetryDto,
+} from '@edgefleet/contracts';
 import { Prisma } from '@edgefleet/db';
 import { AppError } from '../common/app-error.js';
 import type { Parsed } from '../common/zod.js';
@@ -8,6 +17,7 @@ import { versionWhere } from '../versions/version-ref.js';
 import { histogramQuantile, parseDurationS } from './telemetry-math.js';
 
 const MAX_POINTS = 1440;
+const STATS_WINDOW_S = 3600;
 
 interface Acc {
   count: number;
@@ -30,21 +40,60 @@ function toPoint(a: Acc): Omit<TelemetryPointDto, 'start'> {
   };
 }
 
-/** Fleet-wide telemetry of a version: the devices' minute buckets and feedback, merged into coarser buckets. */
+type Series = Pick<VersionTelemetryDto, 'from' | 'to' | 'bucketS' | 'points' | 'totals'>;
+
+/** Telemetry of a version fleet-wide or of one device: the minute buckets and feedback, merged into coarser buckets. */
 @Injectable()
 export class TelemetryService {
   constructor(private readonly prisma: PrismaService) {}
 
   async forVersion(orgId: string, modelId: string, ref: string, q: Parsed<typeof TelemetryQuery>): Promise<VersionTelemetryDto> {
-    const windowS = parseDurationS(q.window);
-    const bucketS = parseDurationS(q.bucket);
-    if (bucketS < 60 || bucketS % 60 !== 0) throw new AppError(ErrorCode.ValidationFailed, 'bucket must be a whole number of minutes');
-    if (windowS / bucketS > MAX_POINTS) throw new AppError(ErrorCode.ValidationFailed, `window/bucket must not exceed ${MAX_POINTS} points`);
+    const [windowS, bucketS] = checkRange(q);
     const model = await this.prisma.db.model.count({ where: { id: modelId, orgId } });
     if (!model) throw new AppError(ErrorCode.ModelNotFound, `model ${modelId} not found`);
     const version = await this.prisma.db.modelVersion.findFirst({ where: versionWhere(modelId, ref), select: { id: true }, orderBy: { number: 'desc' } });
     if (!version) throw new AppError(ErrorCode.VersionNotFound, `version ${ref} of model ${modelId} not found`);
+    const series = await this.series(Prisma.sql`version_id = ${version.id}::uuid`, windowS, bucketS);
+    return { modelId, versionId: version.id, ...series };
+  }
 
+  /** One device across the versions it ran, or only `versionId`. */
+  async forDevice(orgId: string, deviceId: string, q: Parsed<typeof DeviceTelemetryQuery>): Promise<DeviceTelemetryDto> {
+    const [windowS, bucketS] = checkRange(q);
+    // The raw queries below are not tenant-scoped: the device must be the org's first.
+    const device = await this.prisma.db.device.count({ where: { id: deviceId, orgId } });
+    if (!device) throw new AppError(ErrorCode.DeviceNotFound, `device ${deviceId} not found`);
+    const versionId = q.versionId?.toLowerCase() ?? null;
+    const where = versionId ? Prisma.sql`device_id = ${deviceId}::uuid AND version_id = ${versionId}::uuid` : Prisma.sql`device_id = ${deviceId}::uuid`;
+    return { deviceId, versionId, ...(await this.series(where, windowS, bucketS)) };
+  }
+
+  /**
+   * Last-hour figures of many devices in one grouped query (the fleet table's page). The ids must already be the
+   * caller org's (the query is raw SQL, not tenant-scoped); devices without telemetry in the hour map to null.
+   */
+  async statsFor(deviceIds: readonly string[]): Promise<Map<string, DeviceStatsDto>> {
+    const out = new Map<string, DeviceStatsDto>();
+    if (deviceIds.length === 0) return out;
+    const from = new Date(Date.now() - STATS_WINDOW_S * 1000);
+    const rows = await this.prisma.db.$queryRaw<{ device_id: string; count: bigint; errors: bigint; histogram: bigint[] | null }[]>(Prisma.sql`
+      SELECT t.device_id::text AS device_id, sum(t.count)::bigint AS count, sum(t.errors)::bigint AS errors,
+        (SELECT array_agg(x.n ORDER BY x.i) FROM (
+           SELECT h.i, sum(h.n)::bigint AS n FROM telemetry_buckets t2, unnest(t2.histogram) WITH ORDINALITY AS h(n, i)
+           WHERE t2.device_id = t.device_id AND t2.bucket >= ${from} GROUP BY h.i) x) AS histogram
+      FROM telemetry_buckets t
+      WHERE t.device_id = ANY(${[...deviceIds]}::uuid[]) AND t.bucket >= ${from}
+      GROUP BY t.device_id`);
+    for (const r of rows) {
+      const histogram = new Array<number>(HISTOGRAM_SIZE).fill(0);
+      (r.histogram ?? []).slice(0, HISTOGRAM_SIZE).forEach((n, i) => (histogram[i] = Number(n)));
+      const count = Number(r.count);
+      out.set(r.device_id, { window: '1h', requests: count, errorRate: count ? Number(r.errors) / count : null, p95Ms: histogramQuantile(0.95, histogram) });
+    }
+    return out;
+  }
+
+  private async series(where: Prisma.Sql, windowS: number, bucketS: number): Promise<Series> {
     const bucketMs = bucketS * 1000;
     const now = Date.now();
     const firstSlot = Math.floor((now - windowS * 1000) / bucketMs) + 1;
@@ -55,14 +104,14 @@ export class TelemetryService {
     const [counts, hist, feedback] = await Promise.all([
       this.prisma.db.$queryRaw<{ slot: bigint; count: bigint; errors: bigint }[]>(Prisma.sql`
         SELECT floor(extract(epoch FROM bucket) / ${bucketS})::bigint AS slot, sum(count)::bigint AS count, sum(errors)::bigint AS errors
-        FROM telemetry_buckets WHERE version_id = ${version.id}::uuid AND bucket >= ${from} GROUP BY 1`),
+        FROM telemetry_buckets WHERE ${where} AND bucket >= ${from} GROUP BY 1`),
       this.prisma.db.$queryRaw<{ slot: bigint; i: bigint; n: bigint }[]>(Prisma.sql`
         SELECT floor(extract(epoch FROM t.bucket) / ${bucketS})::bigint AS slot, h.i, sum(h.n)::bigint AS n
-        FROM telemetry_buckets t, unnest(t.histogram) WITH ORDINALITY AS h(n, i)
-        WHERE t.version_id = ${version.id}::uuid AND t.bucket >= ${from} GROUP BY 1, 2`),
+        FROM (SELECT bucket, histogram FROM telemetry_buckets WHERE ${where} AND bucket >= ${from}) t, unnest(t.histogram) WITH ORDINALITY AS h(n, i)
+        GROUP BY 1, 2`),
       this.prisma.db.$queryRaw<{ slot: bigint; labelled: bigint; correct: bigint }[]>(Prisma.sql`
         SELECT floor(extract(epoch FROM at) / ${bucketS})::bigint AS slot, count(*)::bigint AS labelled, count(*) FILTER (WHERE predicted = label)::bigint AS correct
-        FROM feedback WHERE version_id = ${version.id}::uuid AND at >= ${from} GROUP BY 1`),
+        FROM feedback WHERE ${where} AND at >= ${from} GROUP BY 1`),
     ]);
 
     const slots = new Map<number, Acc>();
@@ -92,6 +141,15 @@ export class TelemetryService {
       total.correct += a.correct;
       a.histogram.forEach((n, i) => (total.histogram[i]! += n));
     }
-    return { modelId, versionId: version.id, from: from.toISOString(), to: new Date(now).toISOString(), bucketS, points, totals: toPoint(total) };
+    return { from: from.toISOString(), to: new Date(now).toISOString(), bucketS, points, totals: toPoint(total) };
   }
+}
+
+/** [windowS, bucketS], or a validation error for a bucket that is not whole minutes or too many points. */
+function checkRange(q: { window: string; bucket: string }): [number, number] {
+  const windowS = parseDurationS(q.window);
+  const bucketS = parseDurationS(q.bucket);
+  if (bucketS < 60 || bucketS % 60 !== 0) throw new AppError(ErrorCode.ValidationFailed, 'bucket must be a whole number of minutes');
+  if (windowS / bucketS > MAX_POINTS) throw new AppError(ErrorCode.ValidationFailed, `window/bucket must not exceed ${MAX_POINTS} points`);
+  return [windowS, bucketS];
 }

@@ -4,6 +4,7 @@ import type {
   CreateEnrollmentTokenRequest,
   DeviceDto,
   DeviceStatus,
+  DeviceTelemetryDto,
   EnrollmentTokenDto,
   ModelVersionDto,
   Page,
@@ -136,6 +137,17 @@ export function useRevokeEnrollmentToken() {
   return useMutation({
     mutationFn: (id: string) => apiFetch<undefined>(`/api/enrollment-tokens/${enc(id)}`, { method: 'DELETE' }),
     onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.enrollmentTokens }),
+  });
+}
+
+/** One device's telemetry (all the versions it ran) over a window; refreshed like the version's. */
+export function useDeviceTelemetry(deviceId: string, window: TelemetryWindow) {
+  return useQuery({
+    queryKey: queryKeys.deviceTelemetry(deviceId, window),
+    queryFn: ({ signal }) => apiFetch<DeviceTelemetryDto>(`/api/devices/${enc(deviceId)}/telemetry`, { query: { window, bucket: TELEMETRY_WINDOWS[window].bucket }, signal }),
+    enabled: !!deviceId,
+    placeholderData: keepPreviousData,
+    refetchInterval: Math.max(config.fleetPollMs, 10_000),
   });
 }
 

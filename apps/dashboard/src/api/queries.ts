@@ -37,6 +37,7 @@ export const queryKeys = {
   device: (id: string) => ['device', id] as const,
   enrollmentTokens: ['enrollment-tokens'] as const,
   telemetry: (modelId: string, v: string, window: string) => ['telemetry', modelId, v, window] as const,
+  deviceTelemetry: (deviceId: string, window: string) => ['telemetry', 'device', deviceId, window] as const,
   rollouts: (params: object) => ['rollouts', params] as const,
   allRollouts: ['rollouts'] as const,
   rollout: (id: string) => ['rollout', id] as const,

@@ -69,7 +69,7 @@ function TimeChart({
 }
 
 /** Request rate, error rate, p50/p95 latency and field accuracy of a version over the chosen window. */
-export function TelemetryCharts({ data, window, markers = [] }: { data: VersionTelemetryDto; window: TelemetryWindow; markers?: readonly ChartMarker[] }) {
+export function TelemetryCharts({ data, window, markers = [] }: { data: Pick<VersionTelemetryDto, 'points' | 'bucketS' | 'totals'>; window: TelemetryWindow; markers?: readonly ChartMarker[] }) {
   const rows = toTelemetryRows(data.points, data.bucketS);
   const t = data.totals;
   return (

@@ -2,7 +2,7 @@ import type { DeviceDto } from '@edgefleet/contracts';
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { errorMessage } from '../api/client';
-import { useAssignDevice, useDevice, useRevokeDevice, useUnassignDevice, useUpdateDevice, useVersionIndex, useVersionTelemetry } from '../api/fleet';
+import { useAssignDevice, useDevice, useRevokeDevice, useUnassignDevice, useUpdateDevice, useDeviceTelemetry, useVersionIndex } from '../api/fleet';
 import { useModels, useProfiles, useVersions } from '../api/queries';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { AssignmentCell, DeviceStatusBadge, HealthBadge, RunningCell } from '../components/device-bits';
@@ -286,29 +286,22 @@ function EditDeviceForm({ device }: { device: DeviceDto }) {
   );
 }
 
-/** The API keeps telemetry per version, fleet-wide; the device page shows its assigned version's. */
+/** The device's own telemetry, across the versions it ran in the window. */
 function DeviceTelemetry({ device }: { device: DeviceDto }) {
   const [window, setWindow] = useState<TelemetryWindow>('1h');
-  const a = device.assignment;
-  const telemetry = useVersionTelemetry(a?.modelId ?? '', a ? String(a.versionNumber) : '', window);
+  const telemetry = useDeviceTelemetry(device.id, window);
   return (
     <>
       <h2>
         Telemetry <WindowSelector value={window} onChange={setWindow} />
       </h2>
-      {!a ? (
-        <p className="muted">Assign a version to see its telemetry.</p>
+      <p className="muted small">This device&apos;s requests, errors, latency and field accuracy, whatever version it ran.</p>
+      {telemetry.isPending ? (
+        <Loading what="telemetry" />
+      ) : telemetry.isError ? (
+        <ErrorBox error={telemetry.error} retry={() => void telemetry.refetch()} />
       ) : (
-        <>
-          <p className="muted small">Fleet-wide figures of the assigned version v{a.versionNumber} (the API does not break telemetry down per device).</p>
-          {telemetry.isPending ? (
-            <Loading what="telemetry" />
-          ) : telemetry.isError ? (
-            <ErrorBox error={telemetry.error} retry={() => void telemetry.refetch()} />
-          ) : (
-            <TelemetryCharts data={telemetry.data} window={window} />
-          )}
-        </>
+        <TelemetryCharts data={telemetry.data} window={window} />
       )}
     </>
   );

@@ -10,6 +10,7 @@ import { ListStates } from '../components/list-states';
 import { PagedTable } from '../components/paged-table';
 import { RelativeTime } from '../components/time';
 import { DEVICE_STATUSES } from '../lib/devices';
+import { formatMs, formatPercent } from '../lib/format';
 import { useDebounced } from '../lib/use-debounced';
 import { useCan } from '../auth/auth-context';
 
@@ -94,7 +95,7 @@ export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number 
 
       <ListStates query={devices} what="devices" empty={filtered ? 'No device matches these filters.' : 'No devices yet: create an enrollment token and enroll an agent with it (edgefleet-agent enroll --token …).'}>
         {(page) => (
-          <PagedTable label="devices" columns={['Name', 'Group', 'Tags', 'Profile', 'Status', 'Health', 'Running', 'Assigned', 'Last seen']} page={page} limit={pageSize} onOffset={setOffset}>
+          <PagedTable label="devices" columns={['Name', 'Group', 'Tags', 'Profile', 'Status', 'Health', 'Running', 'Assigned', 'p95 (1h)', 'Errors (1h)', 'Last seen']} page={page} limit={pageSize} onOffset={setOffset}>
             {page.items.map((d) => (
               <tr key={d.id} data-testid={`device-${d.name}`}>
                 <td className="nowrap">
@@ -114,6 +115,12 @@ export function DevicesPage({ pageSize = config.pageSize }: { pageSize?: number 
                 </td>
                 <td>
                   <AssignmentCell device={d} models={modelMap} />
+                </td>
+                <td className="nowrap" data-testid="p95">
+                  {formatMs(d.stats?.p95Ms)}
+                </td>
+                <td className="nowrap" data-testid="error-rate" title={d.stats ? `${d.stats.requests} requests in the last hour` : 'no telemetry in the last hour'}>
+                  {formatPercent(d.stats?.errorRate)}
                 </td>
                 <td className="nowrap">
                   <RelativeTime iso={d.lastSeenAt} />
