@@ -247,25 +247,35 @@ export class RolloutControllerService {
       return { progressed: true };
     }
     const result = shadowGate(gates.shadow, await shadowStats(tx, this.waveRef(r, wave)));
-    const verdict = combine([result], now);
-    if (result.verdict === 'fail') {
+    const settled = await this.settle(tx, r, wave, gates, combine([result], now), effects, now, { from: 'shadow', to: 'switching', reason: result.reason });
+    return settled ?? { progressed: true };
+  }
+
+  /**
+   * Acts on a wave's verdict: a failure rolls back, an inconclusive one waits (or pauses), a pass moves the wave to
+   * `next.to` with the verdict recorded. Returns the step for the first two, null after a pass (the caller goes on).
+   */
+  private async settle(
+    tx: Tx,
+    r: LockedRollout,
+    wave: WaveRow,
+    gates: RolloutGates,
+    verdict: WaveVerdict,
+    effects: RolloutEffects,
+    now: Date,
+    next: { from: string; to: 'switching' | 'passed'; reason?: string },
+  ): Promise<Step | null> {
+    if (verdict.verdict === 'fail') {
       await this.failWave(tx, r, wave, verdict, effects);
       return { progressed: false };
     }
-    if (result.verdict === 'inconclusive') return this.inconclusive(tx, r, wave, gates, verdict, effects, now);
+    if (verdict.verdict === 'inconclusive') return this.inconclusive(tx, r, wave, gates, verdict, effects, now);
     await tx.rolloutWave.update({
       where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
-      data: { phase: 'switching', verdict: verdict as unknown as Prisma.InputJsonValue, inconclusiveSince: null },
+      data: { phase: next.to, verdict: verdict as unknown as Prisma.InputJsonValue, inconclusiveSince: null },
     });
-    await recordEvent(tx, r.id, {
-      kind: 'wave.verdict',
-      actor: SYSTEM_ACTOR,
-      from: 'shadow',
-      to: 'switching',
-      reason: result.reason,
-      data: { wave: wave.index, verdict },
-    });
-    return { progressed: true };
+    await recordEvent(tx, r.id, { kind: 'wave.verdict', actor: SYSTEM_ACTOR, from: next.from, to: next.to, reason: next.reason, data: { wave: wave.index, verdict } });
+    return null;
   }
 
   private async switchWave(
@@ -320,22 +330,8 @@ export class RolloutControllerService {
     if (wave.bakeUntil && now < wave.bakeUntil) return { progressed: false };
     const stats = await waveStats(tx, this.waveRef(r, wave));
     const verdict = judgeWave(gates, stats, now, this.label(r));
-    if (verdict.verdict === 'fail') {
-      await this.failWave(tx, r, wave, verdict, effects);
-      return { progressed: false };
-    }
-    if (verdict.verdict === 'inconclusive') return this.inconclusive(tx, r, wave, gates, verdict, effects, now);
-    await tx.rolloutWave.update({
-      where: { rolloutId_index: { rolloutId: r.id, index: wave.index } },
-      data: { phase: 'passed', verdict: verdict as unknown as Prisma.InputJsonValue, inconclusiveSince: null },
-    });
-    await recordEvent(tx, r.id, {
-      kind: 'wave.verdict',
-      actor: SYSTEM_ACTOR,
-      from: 'baking',
-      to: 'passed',
-      data: { wave: wave.index, verdict },
-    });
+    const settled = await this.settle(tx, r, wave, gates, verdict, effects, now, { from: 'baking', to: 'passed' });
+    if (settled) return settled;
     await recordEvent(tx, r.id, {
       kind: 'wave.passed',
       actor: SYSTEM_ACTOR,
