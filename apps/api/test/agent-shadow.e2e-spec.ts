@@ -269,10 +269,11 @@ describe('agents × rollouts: shadow evaluation, failure reports (real API, work
       const r: RolloutDto = (
         await sut.http.post('/api/rollouts').send({ modelId: w.modelId, version: 2, target: { group: w.group }, strategy: { kind: 'canary', waves: [50, 100], bakeTimeS: 0 } }).expect(201)
       ).body;
+      // Read from the table, polled often: the error lives only until the rollback returns the device to v1.
       const reported = await waitFor('a heartbeat error naming v2', async () => {
-        const ds = (await sut.http.get(`/api/devices?group=${w.group}&limit=100`).expect(200)).body.items as { lastError: { code: string; message: string; versionId?: string } | null }[];
-        return ds.find((d) => d.lastError?.versionId === w.v2)?.lastError;
-      }, 20_000);
+        const ds = await sut.db.device.findMany({ where: { group: w.group }, select: { lastError: true } });
+        return ds.map((d) => d.lastError as { code: string; message: string; versionId?: string } | null).find((e) => e?.versionId === w.v2);
+      }, 20_000, 25);
       expect(reported).toMatchObject({ code: 'model/failed_in_service', message: expect.stringContaining('non-finite') });
       const done = await terminal(r.id);
       expect(done.status).toBe('rolled_back');
@@ -320,7 +321,8 @@ describe('agents × rollouts: shadow evaluation, failure reports (real API, work
       expect(probe?.inputs.input?.dims).toEqual([4, 1, 28, 28]);
       await sut.http.post('/api/assignments').send({ modelId, version: 1, target: { group } }).expect(200);
       const [agent] = sim.agents;
-      await waitFor('the worker-made variant running', async () => agent!.status().running?.variantId === recommended.id, 20_000);
+      // `running` is set when the model serves, the install counted once it is activated on disk: wait for both.
+      await waitFor('the worker-made variant installed and running', async () => agent!.status().running?.variantId === recommended.id && agent!.status().counters.installs! >= 1, 20_000);
       expect(agent!.status()).toMatchObject({ health: 'ok', error: null, counters: { installs: 1, refused: 0, probed: 1 } });
       const r = await agent!.infer({ input: { dims: [1, 1, 28, 28], data: images[0]! } });
       expect(r.modelVersion.variantId).toBe(recommended.id);

@@ -134,10 +134,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       // Already logged out (expired meanwhile) is what we wanted anyway.
       if (!(err instanceof ApiError && err.status === 401)) throw err;
     }
+    // To the login page first: clearing the session while still on a guarded page would let the guard redirect to
+    // `/login?next=…` instead, whichever render came first.
+    void navigate('/login', { replace: true });
     forgetAllButMe(qc);
     qc.setQueryData<Me>(authKeys.me, null);
     setExpired(false);
-    void navigate('/login', { replace: true });
   }, [qc, navigate]);
 
   const { data, isError, error, refetch } = me;
