@@ -78,6 +78,7 @@ const ACCESS: Record<string, Access> = {
   'POST /api/assignments': 'operator',
   'GET /api/models/:id/versions/:v/telemetry': 'read',
   'GET /api/devices/:id/telemetry': 'read',
+  'GET /api/devices/:id/history': 'read',
   'POST /api/rollouts': 'operator',
   'GET /api/rollouts': 'read',
   'GET /api/rollouts/:id': 'read',

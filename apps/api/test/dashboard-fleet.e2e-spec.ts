@@ -131,6 +131,18 @@ describe('dashboard: devices and telemetry in a real browser', () => {
     await edit.getByLabel('Tags').fill('cam, moved');
     await edit.getByRole('button', { name: 'Save' }).click();
     await expect.poll(async () => (await sut.http.get(`/api/devices/${cam.deviceId}`)).body).toMatchObject({ group: 'plant-z', tags: ['cam', 'moved'] });
+
+    // The history card tells all of it, newest first; versions link to their page.
+    const history = page.getByLabel('history', { exact: true });
+    await expect
+      .poll(() => history.locator('li strong').allInnerTexts(), { timeout: 15_000 })
+      .toEqual(['Edited', 'Recovered', 'Started running', 'Assigned', 'Reported degraded', 'Enrolled']);
+    const entries = history.locator('li');
+    expect(await entries.nth(0).innerText()).toContain('group plant-a → plant-z');
+    expect(await entries.nth(3).getByRole('link', { name: 'lenet-fleet v1' }).getAttribute('href')).toBe(`/models/${version.modelId}/versions/1`);
+    expect(await entries.nth(3).innerText()).toContain('assigned by dashboard');
+    expect(await entries.nth(4).innerText()).toContain('install/probe_failed: output 0 differs');
+    expect(await entries.nth(5).innerText()).toContain('token “plant-a cams”');
     await page.screenshot({ path: `${SCREENSHOTS}/device.png`, fullPage: true });
   });
 

@@ -154,6 +154,63 @@ export const UpdateDeviceRequest = z
   .refine((v) => Object.keys(v).length > 0, 'at least one field to change');
 export type UpdateDeviceRequest = z.input<typeof UpdateDeviceRequest>;
 
+// ── history ─────────────────────────────────────────────────────────────────
+
+/**
+ * What the platform records about one device (device_events.kind). The heartbeat kinds are written only on a change,
+ * so a steady heartbeat adds nothing.
+ */
+export const DeviceEventKind = z.enum([
+  'enrolled',
+  'updated',
+  'assigned',
+  'unassigned',
+  'revoked',
+  /** The version the device reports running changed (installed, fell back, stopped). */
+  'running.changed',
+  /** Health went degraded/failing, or the reported error changed while it was. */
+  'error.reported',
+  /** Health is back to ok. */
+  'recovered',
+]);
+export type DeviceEventKind = z.infer<typeof DeviceEventKind>;
+
+const HistoryVersion = z.object({ id: z.string().uuid(), number: z.number().int(), modelId: z.string().uuid(), modelName: z.string() });
+export type HistoryVersion = z.infer<typeof HistoryVersion>;
+
+const HistoryBase = z.object({
+  /** `d<n>` (device_events) or `r<n>` (rollout_events): unique across both sources. */
+  id: z.string(),
+  at: IsoDate,
+  /** A user's email, an API key's name, `device` or `system`. */
+  actor: z.string().nullable(),
+  /** The version concerned; null when none, or when the id names no version of the organization. */
+  version: HistoryVersion.nullable(),
+  message: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+});
+
+export const DeviceHistoryItem = z.discriminatedUnion('source', [
+  HistoryBase.extend({
+    source: z.literal('device'),
+    kind: DeviceEventKind,
+    /** What it replaced: the previous assignment or running version. */
+    fromVersion: HistoryVersion.nullable(),
+  }),
+  HistoryBase.extend({
+    source: z.literal('rollout'),
+    /** contracts RolloutEventKind; `device` for a transition of this device. */
+    kind: z.string(),
+    rolloutId: z.string().uuid(),
+    /** Rollout device states (contracts RolloutDeviceState) of a `device` transition. */
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+  }),
+]);
+export type DeviceHistoryItem = z.infer<typeof DeviceHistoryItem>;
+
+export const DeviceHistoryQuery = PaginationQuery.strict();
+
 // ── assignments ─────────────────────────────────────────────────────────────
 
 /** `version` is a number, a semver label or `latest`. */

@@ -33,3 +33,8 @@ export function requestOrgId(): string {
   if (!ctx) throw new Error('requestOrgId() called outside an authenticated request');
   return ctx.orgId;
 }
+
+/** Who to name in a record of what the request changed: the caller's email or key name, `system` outside a request. */
+export function requestActor(): string {
+  return requestContext.getStore()?.principal.label ?? 'system';
+}

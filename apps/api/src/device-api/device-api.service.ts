@@ -16,6 +16,27 @@ import type { AuthenticatedDevice } from './device-auth.js';
 
 const LONG_POLL_SLICE_MS = 60_000;
 
+/**
+ * The history rows a heartbeat adds, from `old` (the row before) and `upd` (after): the running version changed;
+ * health went degraded/failing or its error changed (the error's `at` is restamped on every report, so it is
+ * compared without it); health came back to ok. A device's first heartbeat (no health yet) that is ok adds nothing.
+ */
+const HEARTBEAT_EVENTS = (deviceId: string, now: Date) => Prisma.sql`
+  INSERT INTO device_events (org_id, device_id, at, kind, actor, version_id, from_version_id, message, data)
+  SELECT old.org_id, ${deviceId}::uuid, ${now}::timestamptz, 'running.changed', 'device', (upd.running->>'versionId')::uuid, (old.running->>'versionId')::uuid, NULL,
+    jsonb_build_object('variantId', upd.running->>'variantId')
+  FROM old, upd WHERE (upd.running->>'versionId') IS DISTINCT FROM (old.running->>'versionId')
+  UNION ALL
+  SELECT old.org_id, ${deviceId}::uuid, ${now}::timestamptz, 'error.reported', 'device', (upd.last_error->>'versionId')::uuid, NULL, upd.last_error->>'message',
+    jsonb_build_object('health', upd.health, 'code', upd.last_error->>'code')
+  FROM old, upd WHERE upd.health <> 'ok'
+    AND (old.health IS DISTINCT FROM upd.health
+      OR (old.last_error->>'code', old.last_error->>'message', old.last_error->>'versionId')
+        IS DISTINCT FROM (upd.last_error->>'code', upd.last_error->>'message', upd.last_error->>'versionId'))
+  UNION ALL
+  SELECT old.org_id, ${deviceId}::uuid, ${now}::timestamptz, 'recovered', 'device', NULL, NULL, NULL, jsonb_build_object('from', old.health)
+  FROM old, upd WHERE upd.health = 'ok' AND old.health <> 'ok'`;
+
 @Injectable()
 export class DeviceApiService {
   constructor(
@@ -34,13 +55,14 @@ export class DeviceApiService {
     const deviceId = randomUUID();
     const secret = newSecret(DEVICE_SECRET_PREFIX);
     await this.prisma.db.$transaction(async (tx) => {
-      const spent = await tx.$queryRaw<{ org_id: string; group: string; tags: string[] }[]>(Prisma.sql`
+      const spent = await tx.$queryRaw<{ id: string; name: string; org_id: string; group: string; tags: string[] }[]>(Prisma.sql`
         UPDATE enrollment_tokens SET uses = uses + 1
         WHERE token_hash = ${tokenHash} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)
-        RETURNING org_id::text AS org_id, "group", tags`);
+        RETURNING id::text AS id, name, org_id::text AS org_id, "group", tags`);
       const token = spent[0];
       if (!token) throw await this.whyRejected(tx, tokenHash);
       const profiles = await tx.hardwareProfile.findMany({ where: { orgId: token.org_id }, select: { id: true, slug: true, precisions: true }, orderBy: [{ builtin: 'desc' }, { slug: 'asc' }] });
+      const profile = matchProfile(req.facts, profiles);
       await tx.device.create({
         data: {
           id: deviceId,
@@ -48,10 +70,13 @@ export class DeviceApiService {
           name: req.name ?? `device-${deviceId.slice(0, 8)}`,
           group: token.group,
           tags: token.tags,
-          profileId: matchProfile(req.facts, profiles)?.id ?? null,
+          profileId: profile?.id ?? null,
           facts: req.facts,
           secretHash: hashSecret(secret),
         },
+      });
+      await tx.deviceEvent.create({
+        data: { orgId: token.org_id, deviceId, kind: 'enrolled', actor: 'device', data: { tokenId: token.id, tokenName: token.name, profile: profile?.slug ?? null } },
       });
     });
     return { v: 1, deviceId, secret, platformKey: this.signingKey.describe() };
@@ -97,7 +122,10 @@ export class DeviceApiService {
     return { artifact: variant.artifact, fileName: `${variant.version.model.name}-v${variant.version.number}-${variant.profile.slug}-${variant.recipeId}.onnx` };
   }
 
-  /** One raw UPDATE: every agent heartbeats, so this is the hottest write of the platform. */
+  /**
+   * One statement: every agent heartbeats, so this is the hottest write of the platform. It also appends to the
+   * device's history what changed (see HEARTBEAT_EVENTS), so a steady heartbeat writes nothing but the device row.
+   */
   async heartbeat(device: AuthenticatedDevice, req: Parsed<typeof HeartbeatRequest>): Promise<HeartbeatResponse> {
     const now = new Date();
     // running: undefined leaves it, null clears it; lastError: a healthy heartbeat (or error: null) clears it, one
@@ -105,11 +133,19 @@ export class DeviceApiService {
     const setRunning = req.running !== undefined;
     const clearError = req.health === 'ok' || req.error === null;
     const error = !clearError && req.error ? JSON.stringify({ ...req.error, at: now.toISOString() }) : null;
+    // `old` locks the row, so concurrent heartbeats of one device compare against each other's result, not both
+    // against the same old row. All CTEs share one snapshot: the new values come only from `upd`'s RETURNING.
     await this.prisma.db.$executeRaw(Prisma.sql`
-      UPDATE devices SET last_seen_at = ${now}, health = ${req.health}, updated_at = ${now},
-        running = CASE WHEN ${setRunning}::boolean THEN ${req.running ? JSON.stringify(req.running) : null}::jsonb ELSE running END,
-        last_error = CASE WHEN ${clearError}::boolean THEN NULL WHEN ${error}::jsonb IS NOT NULL THEN ${error}::jsonb ELSE last_error END
-      WHERE id = ${device.id}::uuid`);
+      WITH old AS (
+        SELECT org_id, running, health, last_error FROM devices WHERE id = ${device.id}::uuid FOR UPDATE
+      ), upd AS (
+        UPDATE devices d SET last_seen_at = ${now}, health = ${req.health}, updated_at = ${now},
+          running = CASE WHEN ${setRunning}::boolean THEN ${req.running ? JSON.stringify(req.running) : null}::jsonb ELSE d.running END,
+          last_error = CASE WHEN ${clearError}::boolean THEN NULL WHEN ${error}::jsonb IS NOT NULL THEN ${error}::jsonb ELSE d.last_error END
+        FROM old WHERE d.id = ${device.id}::uuid
+        RETURNING d.running, d.health, d.last_error
+      )
+      ${HEARTBEAT_EVENTS(device.id, now)}`);
     return { v: 1, desiredEtag: (await this.desired.forDevice(device.id)).etag };
   }
 

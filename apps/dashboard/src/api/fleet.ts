@@ -3,6 +3,7 @@ import type {
   CreatedEnrollmentTokenDto,
   CreateEnrollmentTokenRequest,
   DeviceDto,
+  DeviceHistoryItem,
   DeviceStatus,
   DeviceTelemetryDto,
   EnrollmentTokenDto,
@@ -94,6 +95,8 @@ function useDeviceMutation<V>(id: string, fn: (vars: V) => Promise<DeviceDto | u
       if (device) qc.setQueryData(queryKeys.device(id), device);
       else void qc.invalidateQueries({ queryKey: queryKeys.device(id) });
       void qc.invalidateQueries({ queryKey: queryKeys.allDevices });
+      // Every change the dashboard makes to a device is a new history entry.
+      void qc.invalidateQueries({ queryKey: queryKeys.allDeviceHistory(id) });
     },
   });
 }
@@ -148,6 +151,20 @@ export function useDeviceTelemetry(deviceId: string, window: TelemetryWindow) {
     enabled: !!deviceId,
     placeholderData: keepPreviousData,
     refetchInterval: Math.max(config.fleetPollMs, 10_000),
+  });
+}
+
+/**
+ * One page of a device's history, newest first. Polled like the device itself, since most entries come from the
+ * device's own heartbeats (running version, health) or the rollout controller, not from this dashboard.
+ */
+export function useDeviceHistory(deviceId: string, params: { limit: number; offset: number }) {
+  return useQuery({
+    queryKey: queryKeys.deviceHistory(deviceId, params),
+    queryFn: ({ signal }) => apiFetch<Page<DeviceHistoryItem>>(`/api/devices/${enc(deviceId)}/history`, { query: params, signal }),
+    enabled: !!deviceId,
+    placeholderData: keepPreviousData,
+    refetchInterval: config.fleetPollMs,
   });
 }
 

@@ -38,6 +38,8 @@ export const queryKeys = {
   enrollmentTokens: ['enrollment-tokens'] as const,
   telemetry: (modelId: string, v: string, window: string) => ['telemetry', modelId, v, window] as const,
   deviceTelemetry: (deviceId: string, window: string) => ['telemetry', 'device', deviceId, window] as const,
+  deviceHistory: (deviceId: string, params: object) => ['device-history', deviceId, params] as const,
+  allDeviceHistory: (deviceId: string) => ['device-history', deviceId] as const,
   rollouts: (params: object) => ['rollouts', params] as const,
   allRollouts: ['rollouts'] as const,
   rollout: (id: string) => ['rollout', id] as const,

@@ -6,6 +6,7 @@ import { useAssignDevice, useDevice, useRevokeDevice, useUnassignDevice, useUpda
 import { useModels, useProfiles, useVersions } from '../api/queries';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { AssignmentCell, DeviceStatusBadge, HealthBadge, RunningCell } from '../components/device-bits';
+import { DeviceHistoryCard } from '../components/device-history';
 import { ErrorBox, Loading } from '../components/status';
 import { TelemetryCharts, WindowSelector } from '../components/telemetry-charts';
 import { RelativeTime } from '../components/time';
@@ -111,6 +112,8 @@ export function DeviceDetailPage() {
       )}
 
       <DeviceTelemetry device={d} />
+
+      <DeviceHistoryCard deviceId={d.id} />
 
       {confirmRevoke && (
         <ConfirmDialog
