@@ -1,19 +1,29 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { openNpz } from '@edgefleet/compress';
 import type { CreateRolloutRequest, RolloutDeviceDto, RolloutDto, RolloutEventDto, VariantManifest } from '@edgefleet/contracts';
 import { createPrismaClient, type PrismaClient } from '@edgefleet/db';
 import { contentKey, LocalArtifactStorage, SigningKey } from '@edgefleet/platform';
 import { createTestDatabase } from '@edgefleet/platform/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LENET } from './device-fixtures.js';
+import {
+  type Digits,
+  enrollAgent,
+  type FleetAgent,
+  freePort,
+  loadDigits,
+  type Proc,
+  sleep,
+  startAgent,
+  startApiProcess,
+  startTraffic,
+  startWorkerProcess,
+  type Traffic,
+  until,
+} from './fleet-processes.js';
 import { lenetWithout, nanOnBlackPixelsLenet, scaledLenet } from './rollout-models.js';
-import { fixture } from './test-app.js';
 import { apiKeyDisplayPrefix, newApiKey, sha256 } from '../src/auth/tokens.js';
 
 /**
@@ -21,64 +31,9 @@ import { apiKeyDisplayPrefix, newApiKey, sha256 } from '../src/auth/tokens.js';
  * six real `edgefleet-agent run` processes serving MNIST digits with labels fed back, so gates judge real telemetry,
  * real feedback and real shadow runs.
  */
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const API = path.join(ROOT, 'apps/api/dist/main.api.js');
-const WORKER = path.join(ROOT, 'apps/worker/dist/main.worker.js');
-const AGENT = path.join(ROOT, 'packages/agent/dist/cli/main.js');
 const AGENTS = 6;
 /** 20 % → 60 % → 100 % of six devices: waves of 2, 2 and 2. */
 const WAVES = [20, 60, 100];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(150);
-  }
-}
-
-class Proc {
-  readonly child: ChildProcess;
-  log = '';
-  constructor(script: string, args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [script, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (c: Buffer) => (this.log = (this.log + c.toString()).slice(-200_000));
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-  }
-  get alive() {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-  async stop(signal: NodeJS.Signals = 'SIGTERM') {
-    if (!this.alive) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill(signal);
-    await exited;
-  }
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-
-interface Agent {
-  name: string;
-  stateDir: string;
-  deviceId: string;
-  proc: Proc;
-  base: string;
-}
 
 interface Version {
   id: string;
@@ -98,10 +53,10 @@ describe('rollouts with real agents, API and worker processes', () => {
   let modelId: string;
   let profileId: string;
   let profileSlug: string;
-  const agents: Agent[] = [];
+  const agents: FleetAgent[] = [];
   const versions: Record<string, Version> = {};
-  let digits: { x: Float32Array; labels: number[] };
-  let traffic: { stop: () => Promise<void>; sent: number; failed: number; errors: string[] } | null = null;
+  let digits: Digits;
+  let traffic: Traffic | null = null;
 
   // The admin API key the test talks to the API process with (inserted into its database in beforeAll).
   const apiKey = newApiKey();
@@ -116,13 +71,10 @@ describe('rollouts with real agents, API and worker processes', () => {
     return (text ? JSON.parse(text) : undefined) as T;
   };
   const startApi = async () => {
-    api = new Proc(API, [], env);
-    await until('the API', async () => (await fetch(`${apiUrl}/api/health`)).ok, 30_000);
+    api = await startApiProcess(apiUrl, env);
   };
   const startWorker = async () => {
-    // "worker ready" is an info line.
-    worker = new Proc(WORKER, [], { ...env, LOG_LEVEL: 'info' });
-    await until('the worker', async () => worker.log.includes('worker ready'), 30_000);
+    worker = await startWorkerProcess(env);
   };
 
   /** Uploads a model file as a new version and gives it a recommended, signed variant for the agents' profile. */
@@ -169,57 +121,6 @@ describe('rollouts with real agents, API and worker processes', () => {
       },
     });
     return (versions[label] = { id: v.id, number: v.number, sha256 });
-  };
-
-  const startAgent = async (a: Omit<Agent, 'proc' | 'base'>): Promise<Agent> => {
-    const proc = new Proc(
-      AGENT,
-      ['run', '--state', a.stateDir, '--port', '0', '--wait', '5', '--heartbeat-ms', '400', '--flush-ms', '400'],
-      {},
-    );
-    const line = await until(`${a.name} to serve`, async () => /\{[^\n]*"msg":"serving"[^\n]*\}/.exec(proc.log)?.[0]);
-    return { ...a, proc, base: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
-  };
-
-  /** Serves MNIST digits on every agent and feeds the true label back, round-robin, until stopped. */
-  const startTraffic = () => {
-    let running = true;
-    const state = { sent: 0, failed: 0, errors: [] as string[], stop: async () => {} };
-    const loops = agents.map(async (a, k) => {
-      let i = k * 97;
-      while (running) {
-        const n = i++ % digits.labels.length;
-        try {
-          const res = await fetch(`${a.base}/v1/infer`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              inputs: { input: { dims: [1, 1, 28, 28], data: Array.from(digits.x.subarray(n * 784, (n + 1) * 784)) } },
-            }),
-          });
-          const body = (await res.json()) as { predictionId?: string; error?: string };
-          state.sent++;
-          if (!res.ok || !body.predictionId) {
-            state.failed++;
-            if (state.errors.length < 5) state.errors.push(`${a.name}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
-          } else {
-            await fetch(`${a.base}/v1/feedback`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ predictionId: body.predictionId, label: digits.labels[n] }),
-            });
-          }
-        } catch (err) {
-          if (state.errors.length < 5) state.errors.push(`${a.name}: ${(err as Error).message}`);
-        }
-        await sleep(10);
-      }
-    });
-    state.stop = async () => {
-      running = false;
-      await Promise.all(loops);
-    };
-    return state;
   };
 
   const runningVersions = async () => {
@@ -335,10 +236,7 @@ describe('rollouts with real agents, API and worker processes', () => {
     await startApi();
     await startWorker();
 
-    const npz = await openNpz(fixture('npz/mnist-eval-9k.npz'));
-    const x = (await npz.readArray('input')).data as Float32Array;
-    const labels = Array.from((await npz.readArray('labels')).data as BigInt64Array, Number).slice(0, 600);
-    digits = { x: x.subarray(0, 600 * 784), labels };
+    digits = await loadDigits(600);
 
     modelId = (await http<{ id: string }>('POST', '/models', { name: 'digits', task: 'image-classification' }, 201)).id;
     const { token } = await http<{ token: string }>('POST', '/enrollment-tokens', { name: 'line', group: 'line' }, 201);
@@ -346,19 +244,7 @@ describe('rollouts with real agents, API and worker processes', () => {
       Array.from({ length: AGENTS }, async (_, i) => {
         const name = `cam-${i}`;
         const stateDir = path.join(dataDir, name);
-        const { stdout } = await promisify(execFile)(process.execPath, [
-          AGENT,
-          'enroll',
-          '--server',
-          apiUrl,
-          '--token',
-          token,
-          '--state',
-          stateDir,
-          '--name',
-          name,
-        ]);
-        return { name, stateDir, deviceId: (JSON.parse(stdout.trim().split('\n').at(-1)!) as { deviceId: string }).deviceId };
+        return { name, stateDir, deviceId: await enrollAgent(apiUrl, token, stateDir, name) };
       }),
     );
     const profile = (await db.device.findUniqueOrThrow({ where: { id: enrolled[0]!.deviceId }, include: { profile: true } })).profile!;
@@ -370,7 +256,7 @@ describe('rollouts with real agents, API and worker processes', () => {
     await addVersion('v1', lenet);
     await http('POST', '/assignments', { modelId, version: versions.v1!.number, target: { group: 'line' } });
     await allRun(versions.v1!);
-    traffic = startTraffic();
+    traffic = startTraffic(agents, digits);
     // A baseline for the gates: the replaced version's own requests and labels.
     await until('baseline feedback on v1', async () => (await db.feedback.count({ where: { versionId: versions.v1!.id } })) >= 200);
   }, 120_000);

@@ -1,10 +1,10 @@
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import { Empty, ErrorBox, Loading } from './status';
+import { Empty, ErrorBox, failedEmpty, Loading, StaleNote } from './status';
 
 /**
  * The states of a list query: loading, its error with a retry, `empty` when the page has no items, and otherwise
- * `children` with the page.
+ * `children` with the page. A failed refresh keeps the last page on screen, said to be stale.
  */
 export function ListStates<P extends { items: readonly unknown[] }>({
   query,
@@ -18,7 +18,11 @@ export function ListStates<P extends { items: readonly unknown[] }>({
   children: (page: P) => ReactNode;
 }) {
   if (query.isPending) return <Loading what={what} />;
-  if (query.isError) return <ErrorBox error={query.error} retry={() => void query.refetch()} />;
-  if (query.data.items.length === 0) return <Empty>{empty}</Empty>;
-  return children(query.data);
+  if (failedEmpty(query)) return <ErrorBox error={query.error} retry={() => void query.refetch()} />;
+  return (
+    <>
+      <StaleNote query={query} />
+      {query.data.items.length === 0 ? <Empty>{empty}</Empty> : children(query.data)}
+    </>
+  );
 }

@@ -1,7 +1,7 @@
 import type { VersionTelemetryDto } from '@edgefleet/contracts';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatDate, formatMs, formatPercent } from '../lib/format';
-import { type ChartMarker, formatTick, TELEMETRY_WINDOWS, type TelemetryRow, type TelemetryWindow, toTelemetryRows } from '../lib/telemetry';
+import { type ChartMarker, formatTick, placeMarkerLabels, TELEMETRY_WINDOWS, type TelemetryRow, type TelemetryWindow, toTelemetryRows } from '../lib/telemetry';
 
 const MARKER_COLOR: Record<ChartMarker['tone'], string> = { info: '#2563eb', ok: '#15803d', bad: '#b91c1c', warn: '#b45309' };
 
@@ -31,9 +31,12 @@ function TimeChart({
   unit,
   format,
   markers,
+  bucketMs,
 }: {
   title: string;
   rows: TelemetryRow[];
+  /** Width of one bucket: the axis runs to the end of the last one, so markers in the current bucket show. */
+  bucketMs: number;
   series: Series[];
   window: TelemetryWindow;
   unit: string;
@@ -41,7 +44,8 @@ function TimeChart({
   markers: readonly ChartMarker[];
 }) {
   const hasData = rows.some((r) => series.some((s) => r[s.key] !== null));
-  const domain: [number, number] | ['dataMin', 'dataMax'] = rows.length > 0 ? [rows[0]!.t, rows[rows.length - 1]!.t] : ['dataMin', 'dataMax'];
+  const domain: [number, number] | ['dataMin', 'dataMax'] = rows.length > 0 ? [rows[0]!.t, rows[rows.length - 1]!.t + bucketMs] : ['dataMin', 'dataMax'];
+  const placements = typeof domain[0] === 'number' ? placeMarkerLabels(markers, domain[0], domain[1] as number) : [];
   return (
     <div className="card chart-card" aria-label={`${title} chart`}>
       <h3>{title}</h3>
@@ -52,11 +56,17 @@ function TimeChart({
           <LineChart data={rows} margin={{ top: 5, right: 15, bottom: 5, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="t" type="number" scale="time" domain={domain} tickFormatter={(t: number) => formatTick(t, window)} minTickGap={24} />
-            <YAxis width={56} tickFormatter={(v: number) => `${v}${unit}`} domain={[0, 'auto']} />
+            <YAxis width={unit.length > 1 ? 68 : 56} tickFormatter={(v: number) => `${v}${unit}`} domain={[0, 'auto']} />
             <Tooltip labelFormatter={(t) => formatDate(new Date(Number(t)).toISOString())} formatter={(v) => format(Number(v))} />
             {series.length > 1 && <Legend />}
-            {markers.map((m) => (
-              <ReferenceLine key={`${m.t}-${m.label}`} x={m.t} stroke={MARKER_COLOR[m.tone]} strokeDasharray="4 3" label={{ value: m.label, position: 'insideTopLeft', fontSize: 10, fill: MARKER_COLOR[m.tone] }} />
+            {markers.map((m, i) => (
+              <ReferenceLine
+                key={`${m.t}-${m.label}`}
+                x={m.t}
+                stroke={MARKER_COLOR[m.tone]}
+                strokeDasharray="4 3"
+                label={{ value: m.label, ...placements[i], fontSize: 10, fill: MARKER_COLOR[m.tone] }}
+              />
             ))}
             {series.map((s) => (
               <Line key={s.key} type="monotone" dataKey={s.key} name={s.name} stroke={s.color} dot={{ r: 2 }} isAnimationActive={false} connectNulls={false} />
@@ -71,6 +81,7 @@ function TimeChart({
 /** Request rate, error rate, p50/p95 latency and field accuracy of a version over the chosen window. */
 export function TelemetryCharts({ data, window, markers = [] }: { data: Pick<VersionTelemetryDto, 'points' | 'bucketS' | 'totals'>; window: TelemetryWindow; markers?: readonly ChartMarker[] }) {
   const rows = toTelemetryRows(data.points, data.bucketS);
+  const bucketMs = data.bucketS * 1000;
   const t = data.totals;
   return (
     <div className="telemetry" data-testid="telemetry">
@@ -97,9 +108,10 @@ export function TelemetryCharts({ data, window, markers = [] }: { data: Pick<Ver
         </div>
       </dl>
       <div className="grid-2">
-        <TimeChart markers={markers} title="Request rate" rows={rows} window={window} unit="" series={[{ key: 'rpm', name: 'requests/min', color: '#2563eb' }]} format={(v) => `${v}/min`} />
-        <TimeChart markers={markers} title="Error rate" rows={rows} window={window} unit="%" series={[{ key: 'errorPct', name: 'errors', color: '#b91c1c' }]} format={(v) => `${v}%`} />
+        <TimeChart bucketMs={bucketMs} markers={markers} title="Request rate" rows={rows} window={window} unit="" series={[{ key: 'rpm', name: 'requests/min', color: '#2563eb' }]} format={(v) => `${v}/min`} />
+        <TimeChart bucketMs={bucketMs} markers={markers} title="Error rate" rows={rows} window={window} unit="%" series={[{ key: 'errorPct', name: 'errors', color: '#b91c1c' }]} format={(v) => `${v}%`} />
         <TimeChart
+          bucketMs={bucketMs}
           markers={markers}
           title="Latency"
           rows={rows}
@@ -111,7 +123,7 @@ export function TelemetryCharts({ data, window, markers = [] }: { data: Pick<Ver
           ]}
           format={(v) => formatMs(v)}
         />
-        <TimeChart markers={markers} title="Accuracy" rows={rows} window={window} unit="%" series={[{ key: 'accuracyPct', name: 'accuracy', color: '#7c3aed' }]} format={(v) => `${v}%`} />
+        <TimeChart bucketMs={bucketMs} markers={markers} title="Accuracy" rows={rows} window={window} unit="%" series={[{ key: 'accuracyPct', name: 'accuracy', color: '#7c3aed' }]} format={(v) => `${v}%`} />
       </div>
     </div>
   );

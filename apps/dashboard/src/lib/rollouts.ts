@@ -45,7 +45,7 @@ export function sortRollouts<T extends Pick<RolloutDto, 'status' | 'createdAt'>>
 }
 
 export type RolloutAction = 'pause' | 'resume' | 'abort' | 'rollback';
-export const ACTION_LABEL: Record<RolloutAction, string> = { pause: 'Pause', resume: 'Resume', abort: 'Abort', rollback: 'Roll back' };
+export const ACTION_LABEL: Record<RolloutAction, string> = { pause: 'Pause', resume: 'Resume', abort: 'Abort & roll back', rollback: 'Roll back' };
 export const ACTION_HELP: Record<RolloutAction, string> = {
   pause: 'Stops widening: no further devices switch until it is resumed.',
   resume: 'Continues from the current wave.',

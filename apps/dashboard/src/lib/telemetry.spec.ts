@@ -1,6 +1,6 @@
 import type { TelemetryPointDto } from '@edgefleet/contracts';
 import { describe, expect, it } from 'vitest';
-import { isTelemetryWindow, rolloutMarkers, toTelemetryRows } from './telemetry';
+import { isTelemetryWindow, placeMarkerLabels, rolloutMarkers, toTelemetryRows } from './telemetry';
 
 const point = (over: Partial<TelemetryPointDto>): TelemetryPointDto => ({
   start: '2026-01-01T00:00:00.000Z',
@@ -46,6 +46,19 @@ describe('rolloutMarkers', () => {
       ['rollout', 'info'],
       ['wave 2', 'info'],
       ['rolled back', 'bad'],
+    ]);
+  });
+});
+
+describe('placeMarkerLabels', () => {
+  it('stacks labels of markers close together and keeps those near the right edge inside the chart', () => {
+    const placed = placeMarkerLabels([{ t: 0 }, { t: 500 }, { t: 950 }, { t: 960 }, { t: 990 }], 0, 1000);
+    expect(placed).toEqual([
+      { position: 'insideTopLeft', dy: 0 },
+      { position: 'insideTopLeft', dy: 0 },
+      { position: 'insideTopRight', dy: 0 },
+      { position: 'insideTopRight', dy: 11 },
+      { position: 'insideTopRight', dy: 22 },
     ]);
   });
 });

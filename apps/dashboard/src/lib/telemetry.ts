@@ -74,3 +74,24 @@ export function rolloutMarkers(rollouts: readonly RolloutLike[], versionId: stri
   }
   return markers.filter((m) => Number.isFinite(m.t) && m.t >= from && m.t <= to).sort((a, b) => a.t - b.t);
 }
+
+export interface MarkerLabelPlacement {
+  /** Text right of the line, or left of it near the chart's right edge (where it would be cut off). */
+  position: 'insideTopLeft' | 'insideTopRight';
+  /** Downward offset in px: markers close together stack their labels instead of printing over each other. */
+  dy: number;
+}
+
+const CLOSE_FRACTION = 0.12;
+const LINE_PX = 11;
+
+/** Where to print each marker's label on an axis from `min` to `max` (markers sorted by time). */
+export function placeMarkerLabels(markers: readonly Pick<ChartMarker, 't'>[], min: number, max: number): MarkerLabelPlacement[] {
+  const span = Math.max(1, max - min);
+  let level = 0;
+  return markers.map((m, i) => {
+    const prev = markers[i - 1];
+    level = prev && (m.t - prev.t) / span < CLOSE_FRACTION ? level + 1 : 0;
+    return { position: (m.t - min) / span > 1 - CLOSE_FRACTION ? 'insideTopRight' : 'insideTopLeft', dy: level * LINE_PX };
+  });
+}

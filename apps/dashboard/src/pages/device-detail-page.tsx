@@ -7,7 +7,7 @@ import { useModels, useProfiles, useVersions } from '../api/queries';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { AssignmentCell, DeviceStatusBadge, HealthBadge, RunningCell } from '../components/device-bits';
 import { DeviceHistoryCard } from '../components/device-history';
-import { ErrorBox, Loading } from '../components/status';
+import { ErrorBox, failedEmpty, Loading, StaleNote } from '../components/status';
 import { TelemetryCharts, WindowSelector } from '../components/telemetry-charts';
 import { RelativeTime } from '../components/time';
 import { type DeviceEditInput, factRows, validateDeviceEdit } from '../lib/devices';
@@ -28,7 +28,7 @@ export function DeviceDetailPage() {
   const canWrite = useCan('device:write');
 
   if (device.isPending) return <Loading what="device" />;
-  if (device.isError) return <ErrorBox error={device.error} retry={() => void device.refetch()} />;
+  if (failedEmpty(device)) return <ErrorBox error={device.error} retry={() => void device.refetch()} />;
   const d = device.data;
 
   return (
@@ -36,6 +36,7 @@ export function DeviceDetailPage() {
       <nav className="crumbs">
         <Link to="/devices">Devices</Link> / {d.name}
       </nav>
+      <StaleNote query={device} />
       <header className="page-header">
         <div>
           <h1>
@@ -301,7 +302,7 @@ function DeviceTelemetry({ device }: { device: DeviceDto }) {
       <p className="muted small">This device&apos;s requests, errors, latency and field accuracy, whatever version it ran.</p>
       {telemetry.isPending ? (
         <Loading what="telemetry" />
-      ) : telemetry.isError ? (
+      ) : failedEmpty(telemetry) ? (
         <ErrorBox error={telemetry.error} retry={() => void telemetry.refetch()} />
       ) : (
         <TelemetryCharts data={telemetry.data} window={window} />

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useDatasets, useModel, useVersions, versionDownloadUrl } from '../api/queries';
 import { InspectionPanel } from '../components/inspection-panel';
-import { Badge, ErrorBox, Loading } from '../components/status';
+import { Badge, ErrorBox, failedEmpty, Loading, StaleNote } from '../components/status';
 import { ListStates } from '../components/list-states';
 import { UploadDatasetForm } from '../components/upload-dataset-form';
 import { UploadVersionForm } from '../components/upload-version-form';
@@ -19,7 +19,7 @@ export function ModelDetailPage() {
   const canWrite = useCan('model:write');
 
   if (model.isPending) return <Loading what="model" />;
-  if (model.isError) return <ErrorBox error={model.error} retry={() => void model.refetch()} />;
+  if (failedEmpty(model)) return <ErrorBox error={model.error} retry={() => void model.refetch()} />;
   const m = model.data;
   const inspected = selected ?? versions.data?.items[0] ?? null;
 
@@ -28,6 +28,7 @@ export function ModelDetailPage() {
       <nav className="crumbs">
         <Link to="/models">Models</Link> / {m.name}
       </nav>
+      <StaleNote query={model} />
       <header className="page-header">
         <div>
           <h1>{m.name}</h1>

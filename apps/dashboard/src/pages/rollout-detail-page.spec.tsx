@@ -117,9 +117,9 @@ describe(RolloutDetailPage.name, () => {
 
   it('asks for a reason before aborting', async () => {
     render();
-    fireEvent.click(await screen.findByRole('button', { name: 'Abort' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Abort & roll back' }));
     const dialog = screen.getByRole('dialog');
-    fireEvent.click(within(dialog).getByRole('button', { name: 'Abort' }));
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Abort & roll back' }));
     expect(within(dialog).getByText(/say why/)).toBeTruthy();
     expect(requests.some((r) => r.method === 'POST')).toBe(false);
   });

@@ -4,7 +4,7 @@ import { Link, useParams } from 'react-router';
 import { errorMessage } from '../api/client';
 import { useRollout, useRolloutAction, useRolloutDevices, useRolloutEvents, useRolloutLive } from '../api/rollouts';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { Badge, Empty, ErrorBox, failedEmpty, Loading, StaleNote } from '../components/status';
 import { ListStates } from '../components/list-states';
 import { PagedTable } from '../components/paged-table';
 import { DeviceStateBar } from '../components/stacked-bar';
@@ -40,7 +40,7 @@ export function RolloutDetailPage() {
   const actor = useActorName();
 
   if (rollout.isPending) return <Loading what="rollout" />;
-  if (rollout.isError) return <ErrorBox error={rollout.error} retry={() => void rollout.refetch()} />;
+  if (failedEmpty(rollout)) return <ErrorBox error={rollout.error} retry={() => void rollout.refetch()} />;
   const r = rollout.data;
   const active = isActive(r.status);
 
@@ -49,6 +49,7 @@ export function RolloutDetailPage() {
       <nav className="crumbs">
         <Link to="/rollouts">Rollouts</Link> / {r.model.name} v{r.version.number}
       </nav>
+      <StaleNote query={rollout} />
       <header className="page-header">
         <div>
           <h1>
@@ -259,7 +260,7 @@ function History({ id, active }: { id: string; active: boolean }) {
       </div>
       {events.isPending ? (
         <Loading what="history" />
-      ) : events.isError ? (
+      ) : failedEmpty(events) ? (
         <ErrorBox error={events.error} retry={() => void events.refetch()} />
       ) : shown.length === 0 ? (
         <Empty>No events yet.</Empty>

@@ -6,7 +6,7 @@ import { usePipelineEvents } from '../api/events';
 import { useCancelPipeline, useModel, usePipelineRun, usePipelines, useProfiles, useVariants, useVersion, variantDownloadUrl } from '../api/queries';
 import { PipelineProgress, RunStatus } from '../components/pipeline-progress';
 import { RerunForm } from '../components/rerun-form';
-import { Badge, Empty, ErrorBox, Loading } from '../components/status';
+import { Badge, Empty, ErrorBox, failedEmpty, Loading, StaleNote } from '../components/status';
 import { VariantsChart } from '../components/variants-chart';
 import { useRollouts } from '../api/rollouts';
 import { formatBytes, formatDate, formatMs, formatPercent, formatRatio } from '../lib/format';
@@ -36,7 +36,7 @@ export function VersionDetailPage() {
   const chartVariants = useMemo(() => (variants.data ?? []).filter((x) => !chartProfile || x.profile.slug === chartProfile), [variants.data, chartProfile]);
 
   if (version.isPending) return <Loading what="version" />;
-  if (version.isError) return <ErrorBox error={version.error} retry={() => void version.refetch()} />;
+  if (failedEmpty(version)) return <ErrorBox error={version.error} retry={() => void version.refetch()} />;
   const ver = version.data;
   const currentRun = run.data ?? runs.data?.items[0];
   const running = isRunActive(currentRun);
@@ -50,6 +50,7 @@ export function VersionDetailPage() {
       <nav className="crumbs">
         <Link to="/models">Models</Link> / <Link to={`/models/${id}`}>{model.data?.name ?? 'model'}</Link> / v{ver.number}
       </nav>
+      <StaleNote query={version} />
       <header className="page-header">
         <div>
           <h1>
@@ -89,7 +90,7 @@ export function VersionDetailPage() {
       </h2>
       {runs.isPending ? (
         <Loading what="pipeline runs" />
-      ) : runs.isError ? (
+      ) : failedEmpty(runs) ? (
         <ErrorBox error={runs.error} retry={() => void runs.refetch()} />
       ) : !currentRun ? (
         <Empty>No pipeline has run for this version yet.</Empty>
@@ -102,7 +103,7 @@ export function VersionDetailPage() {
       <h2>Variants</h2>
       {variants.isPending ? (
         <Loading what="variants" />
-      ) : variants.isError ? (
+      ) : failedEmpty(variants) ? (
         <ErrorBox error={variants.error} retry={() => void variants.refetch()} />
       ) : (
         <>

@@ -3,7 +3,7 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { useVersionTelemetry } from '../api/fleet';
 import { useModel } from '../api/queries';
 import { useRollouts } from '../api/rollouts';
-import { ErrorBox, Loading } from '../components/status';
+import { ErrorBox, failedEmpty, Loading, StaleNote } from '../components/status';
 import { TelemetryCharts, WindowSelector } from '../components/telemetry-charts';
 import { isTelemetryWindow, rolloutMarkers, TELEMETRY_WINDOWS, type TelemetryWindow } from '../lib/telemetry';
 
@@ -27,6 +27,7 @@ export function VersionTelemetryPage() {
       <nav className="crumbs">
         <Link to="/models">Models</Link> / <Link to={`/models/${id}`}>{model.data?.name ?? 'model'}</Link> / <Link to={`/models/${id}/versions/${v}`}>v{v}</Link> / telemetry
       </nav>
+      <StaleNote query={telemetry} />
       <header className="page-header">
         <div>
           <h1>Telemetry of v{v}</h1>
@@ -39,7 +40,7 @@ export function VersionTelemetryPage() {
       </header>
       {telemetry.isPending ? (
         <Loading what="telemetry" />
-      ) : telemetry.isError ? (
+      ) : failedEmpty(telemetry) ? (
         <ErrorBox error={telemetry.error} retry={() => void telemetry.refetch()} />
       ) : (
         <TelemetryCharts data={telemetry.data} window={window} markers={markers} />
