@@ -1,18 +1,15 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { createPrismaClient, type PrismaClient } from '@edgefleet/db';
-import { createTestDatabase } from '@edgefleet/platform/testing';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { failOnPageErrors, launchBrowser, SCREENSHOTS } from './dashboard-harness.js';
 import {
   type Digits,
   enrollAgent,
   type FleetAgent,
-  freePort,
   loadDigits,
+  type PlatformSetup,
+  preparePlatform,
   type Proc,
   startAgent,
   startApiProcess,
@@ -23,7 +20,7 @@ import {
 } from './fleet-processes.js';
 import { scaledLenet } from './rollout-models.js';
 import { fixture } from './test-app.js';
-import { apiKeyDisplayPrefix, newApiKey, sha256 } from '../src/auth/tokens.js';
+import { newApiKey } from '../src/auth/tokens.js';
 
 /**
  * The journey the dashboard exists for, with nothing simulated: the built API (serving the built dashboard) and
@@ -59,8 +56,7 @@ const WATCH_JOBS = `(() => {
 })()`;
 
 describe('dashboard journey with real agents, API and worker processes', () => {
-  let db: PrismaClient;
-  let dropDb: () => Promise<void>;
+  let platform: PlatformSetup;
   let dataDir: string;
   let env: Record<string, string>;
   let base: string;
@@ -104,28 +100,8 @@ describe('dashboard journey with real agents, API and worker processes', () => {
   };
 
   beforeAll(async () => {
-    const database = await createTestDatabase(inject('templateDatabase'));
-    dropDb = database.drop;
-    db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
-    const org = (await db.organization.findFirstOrThrow({ select: { id: true } })).id;
-    await db.apiKey.create({ data: { orgId: org, name: 'journey', role: 'admin', prefix: apiKeyDisplayPrefix(apiKey), keyHash: sha256(apiKey) } });
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'edgefleet-journey-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-      DATA_DIR: dataDir,
-      QUEUE_PREFIX: `test-${randomUUID()}`,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      AUTO_PIPELINES: 'true',
-      EVAL_MAX_SAMPLES: '500',
-      ARTIFACT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      ROLLOUT_TICK_MS: '300',
-    };
+    platform = await preparePlatform('journey', apiKey, { AUTO_PIPELINES: 'true', EVAL_MAX_SAMPLES: '500' });
+    ({ dataDir, env, apiUrl: base } = platform);
     api = await startApiProcess(base, env);
     worker = await startWorkerProcess(env);
     await http('POST', '/users', { ...admin, role: 'admin' });
@@ -156,9 +132,7 @@ describe('dashboard journey with real agents, API and worker processes', () => {
     await Promise.all(agents.map((a) => a.proc.stop()));
     await worker?.stop();
     await api?.stop();
-    await db?.$disconnect();
-    await dropDb?.();
-    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    await platform?.cleanup();
   });
 
   it('logs in, creates a model, uploads mnist-lenet5 and shows its inspection', async () => {
@@ -266,10 +240,10 @@ describe('dashboard journey with real agents, API and worker processes', () => {
     expect(await page.locator('main table').first().innerText()).toMatch(/\d+\.\d+% accuracy/);
     await page.getByRole('link', { name: 'Roll out' }).click();
     const rollout = page.getByRole('form', { name: 'new rollout' });
-    await expect.poll(() => rollout.getByLabel('Version').inputValue()).toBe('2');
+    await expect.poll(() => rollout.getByLabel('Version').inputValue(), { timeout: 20_000 }).toBe('2');
     await rollout.getByLabel('a group').check();
     await rollout.getByLabel('Group', { exact: true }).fill(GROUP);
-    await expect.poll(() => rollout.getByLabel('rollout preview').innerText()).toMatch(new RegExp(`${AGENTS} devices would receive the version`));
+    await expect.poll(() => rollout.getByLabel('rollout preview').innerText(), { timeout: 20_000 }).toMatch(new RegExp(`${AGENTS} devices would receive the version`));
     await rollout.getByLabel('Waves (cumulative %)').fill('50, 100');
     // A long bake keeps the canary in its first wave until the operator decides.
     await rollout.getByLabel('Bake time per wave (s)').fill('900');

@@ -1,9 +1,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { openNpz } from '@edgefleet/compress';
+import { createPrismaClient, type PrismaClient } from '@edgefleet/db';
+import { createTestDatabase } from '@edgefleet/platform/testing';
+import { inject } from 'vitest';
 import { fixture } from './test-app.js';
+import { apiKeyDisplayPrefix, sha256 } from '../src/auth/tokens.js';
 
 /**
  * The platform as separate processes, as it runs in production: the built API and worker, and real
@@ -60,6 +67,56 @@ export const freePort = () =>
       srv.close(() => resolve(port));
     });
   });
+
+export interface PlatformSetup {
+  db: PrismaClient;
+  dataDir: string;
+  apiUrl: string;
+  /** The environment of the API and worker processes (PORT matches apiUrl). */
+  env: Record<string, string>;
+  /** The artifact signing key (PKCS#8 PEM) both processes share. */
+  pem: string;
+  /** Drops the database and the data folder. */
+  cleanup: () => Promise<void>;
+}
+
+/**
+ * What the processes need before they start: a database cloned from the migrated template with `apiKey` as an admin
+ * key of its organisation, a data folder, a free port and the environment, `env` added last.
+ */
+export async function preparePlatform(name: string, apiKey: string, env: Record<string, string> = {}): Promise<PlatformSetup> {
+  const database = await createTestDatabase(inject('templateDatabase'));
+  const db = createPrismaClient({ databaseUrl: database.url, poolSize: 2 });
+  const org = (await db.organization.findFirstOrThrow({ select: { id: true } })).id;
+  await db.apiKey.create({ data: { orgId: org, name, role: 'admin', prefix: apiKeyDisplayPrefix(apiKey), keyHash: sha256(apiKey) } });
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `edgefleet-${name}-`));
+  const port = await freePort();
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return {
+    db,
+    dataDir,
+    apiUrl: `http://127.0.0.1:${port}`,
+    pem,
+    env: {
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      DATA_DIR: dataDir,
+      QUEUE_PREFIX: `test-${randomUUID()}`,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ARTIFACT_SIGNING_KEY: pem,
+      ROLLOUT_TICK_MS: '300',
+      ...env,
+    },
+    cleanup: async () => {
+      await db.$disconnect();
+      await database.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Starts the built API; `env` must carry PORT (and HOST) matching `apiUrl`. */
 export async function startApiProcess(apiUrl: string, env: Record<string, string>): Promise<Proc> {

@@ -47,43 +47,47 @@ export class DeviceApiService {
   ) {}
 
   /**
-   * Spends one use of the token and creates the device in one transaction: the use is counted by a
-   * conditional UPDATE (not revoked, not expired, uses < maxUses), so concurrent enrollments cannot overrun it.
+   * Spends one use of the token and creates the device with its first history row in one statement: the use is
+   * counted by a conditional UPDATE (not revoked, not expired, uses < maxUses), so concurrent enrollments cannot
+   * overrun it, and a refused one leaves nothing behind.
    */
   async enroll(req: Parsed<typeof EnrollRequest>): Promise<EnrollResponse> {
     const tokenHash = hashSecret(req.token);
     const deviceId = randomUUID();
     const secret = newSecret(DEVICE_SECRET_PREFIX);
-    await this.prisma.db.$transaction(async (tx) => {
-      const spent = await tx.$queryRaw<{ id: string; name: string; org_id: string; group: string; tags: string[] }[]>(Prisma.sql`
+    const now = new Date();
+    // The token's organisation decides the profile, read without a lock first; a fleet enrolling with one token then
+    // queues on its row only for the one statement below, not for a whole multi-statement transaction.
+    const found = await this.prisma.db.enrollmentToken.findUnique({ where: { tokenHash }, select: { orgId: true } });
+    if (!found) throw await this.whyRejected(this.prisma.db, tokenHash);
+    const profiles = await this.prisma.db.hardwareProfile.findMany({ where: { orgId: found.orgId }, select: { id: true, slug: true, precisions: true }, orderBy: [{ builtin: 'desc' }, { slug: 'asc' }] });
+    const profile = matchProfile(req.facts, profiles);
+    // Spending a use, creating the device and its first history row are one statement: all or nothing, and the
+    // conditional UPDATE keeps concurrent enrollments from overrunning maxUses.
+    const spent = await this.prisma.db.$queryRaw<{ id: string }[]>(Prisma.sql`
+      WITH t AS (
         UPDATE enrollment_tokens SET uses = uses + 1
-        WHERE token_hash = ${tokenHash} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)
-        RETURNING id::text AS id, name, org_id::text AS org_id, "group", tags`);
-      const token = spent[0];
-      if (!token) throw await this.whyRejected(tx, tokenHash);
-      const profiles = await tx.hardwareProfile.findMany({ where: { orgId: token.org_id }, select: { id: true, slug: true, precisions: true }, orderBy: [{ builtin: 'desc' }, { slug: 'asc' }] });
-      const profile = matchProfile(req.facts, profiles);
-      await tx.device.create({
-        data: {
-          id: deviceId,
-          orgId: token.org_id,
-          name: req.name ?? `device-${deviceId.slice(0, 8)}`,
-          group: token.group,
-          tags: token.tags,
-          profileId: profile?.id ?? null,
-          facts: req.facts,
-          secretHash: hashSecret(secret),
-        },
-      });
-      await tx.deviceEvent.create({
-        data: { orgId: token.org_id, deviceId, kind: 'enrolled', actor: 'device', data: { tokenId: token.id, tokenName: token.name, profile: profile?.slug ?? null } },
-      });
-    });
+        WHERE token_hash = ${tokenHash} AND org_id = ${found.orgId}::uuid AND revoked_at IS NULL
+          AND (expires_at IS NULL OR expires_at > now()) AND (max_uses IS NULL OR uses < max_uses)
+        RETURNING id, name, org_id, "group", tags
+      ), d AS (
+        INSERT INTO devices (id, org_id, name, "group", tags, profile_id, facts, secret_hash, created_at, updated_at)
+        SELECT ${deviceId}::uuid, t.org_id, ${req.name ?? `device-${deviceId.slice(0, 8)}`}, t."group", t.tags, ${profile?.id ?? null}::uuid,
+          ${JSON.stringify(req.facts)}::jsonb, ${hashSecret(secret)}, ${now}, ${now}
+        FROM t RETURNING id
+      ), e AS (
+        INSERT INTO device_events (org_id, device_id, at, kind, actor, data)
+        SELECT t.org_id, d.id, ${now}::timestamptz, 'enrolled', 'device',
+          jsonb_build_object('tokenId', t.id, 'tokenName', t.name, 'profile', ${profile?.slug ?? null}::text)
+        FROM t, d
+      )
+      SELECT d.id::text AS id FROM d`);
+    if (spent.length === 0) throw await this.whyRejected(this.prisma.db, tokenHash);
     return { v: 1, deviceId, secret, platformKey: this.signingKey.describe() };
   }
 
-  private async whyRejected(tx: Prisma.TransactionClient, tokenHash: string): Promise<AppError> {
-    const t = await tx.enrollmentToken.findUnique({ where: { tokenHash } });
+  private async whyRejected(db: Pick<Prisma.TransactionClient, 'enrollmentToken'>, tokenHash: string): Promise<AppError> {
+    const t = await db.enrollmentToken.findUnique({ where: { tokenHash } });
     if (!t) return new AppError(ErrorCode.EnrollmentTokenInvalid, 'unknown enrollment token');
     if (t.revokedAt) return new AppError(ErrorCode.EnrollmentTokenRevoked, 'the enrollment token has been revoked');
     if (t.expiresAt && t.expiresAt.getTime() <= Date.now()) return new AppError(ErrorCode.EnrollmentTokenExpired, 'the enrollment token has expired');
