@@ -29,7 +29,13 @@ fi
 
 node apps/worker/dist/main.worker.js &
 worker=$!
-trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+demo=""
+# A demo fleet for a newcomer (DEMO_FLEET=0 to skip): a compressed model and simulated devices running it.
+if [[ "${DEMO_FLEET:-${demo_login:+1}}" == "1" ]]; then
+  node scripts/demo-fleet.mjs "http://127.0.0.1:${PORT:-3000}" "$ADMIN_EMAIL" "$ADMIN_PASSWORD" &
+  demo=$!
+fi
+trap 'kill $worker $demo 2>/dev/null || true' EXIT INT TERM
 echo "up: dashboard and API on http://localhost:${PORT:-3000} (API docs at /api/docs, queues at /admin/queues)"
 if [[ -n "${demo_login:-}" ]]; then
   echo "up: log in as $ADMIN_EMAIL with password $ADMIN_PASSWORD (created on the first start; kept in $pw_file)"
