@@ -6,24 +6,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root, waitFor } from './bench-harness.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [base, email, password] = process.argv.slice(2);
 const count = Number(process.env.DEMO_DEVICES ?? 6);
 const stateDir = path.resolve(process.env.DATA_DIR ?? path.join(root, 'data'), 'demo-fleet');
 const say = (msg) => console.log(`demo: ${msg}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
+const until = (what, fn, timeoutMs) => waitFor(fn, timeoutMs, what, 500);
 
 await until('the API', async () => (await fetch(`${base}/api/health`)).ok, 120_000);
 // A session like the dashboard's: the cookie, and the Origin header the API checks on writes.

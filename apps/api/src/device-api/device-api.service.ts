@@ -59,7 +59,7 @@ export class DeviceApiService {
     // The token's organisation decides the profile, read without a lock first; a fleet enrolling with one token then
     // queues on its row only for the one statement below, not for a whole multi-statement transaction.
     const found = await this.prisma.db.enrollmentToken.findUnique({ where: { tokenHash }, select: { orgId: true } });
-    if (!found) throw await this.whyRejected(this.prisma.db, tokenHash);
+    if (!found) throw whyRejected(null);
     const profiles = await this.prisma.db.hardwareProfile.findMany({ where: { orgId: found.orgId }, select: { id: true, slug: true, precisions: true }, orderBy: [{ builtin: 'desc' }, { slug: 'asc' }] });
     const profile = matchProfile(req.facts, profiles);
     // Spending a use, creating the device and its first history row are one statement: all or nothing, and the
@@ -82,17 +82,10 @@ export class DeviceApiService {
         FROM t, d
       )
       SELECT d.id::text AS id FROM d`);
-    if (spent.length === 0) throw await this.whyRejected(this.prisma.db, tokenHash);
+    if (spent.length === 0) throw whyRejected(await this.prisma.db.enrollmentToken.findUnique({ where: { tokenHash } }));
     return { v: 1, deviceId, secret, platformKey: this.signingKey.describe() };
   }
 
-  private async whyRejected(db: Pick<Prisma.TransactionClient, 'enrollmentToken'>, tokenHash: string): Promise<AppError> {
-    const t = await db.enrollmentToken.findUnique({ where: { tokenHash } });
-    if (!t) return new AppError(ErrorCode.EnrollmentTokenInvalid, 'unknown enrollment token');
-    if (t.revokedAt) return new AppError(ErrorCode.EnrollmentTokenRevoked, 'the enrollment token has been revoked');
-    if (t.expiresAt && t.expiresAt.getTime() <= Date.now()) return new AppError(ErrorCode.EnrollmentTokenExpired, 'the enrollment token has expired');
-    return new AppError(ErrorCode.EnrollmentTokenExhausted, 'the enrollment token has no uses left');
-  }
 
   /**
    * The desired state, or null when it still matches `knownEtag` (→ 304). With `waitS`, holds on until it
@@ -185,4 +178,12 @@ export class DeviceApiService {
     const found = await this.prisma.db.modelVersion.count({ where: { id: { in: unique }, model: { orgId: device.orgId } } });
     if (found !== unique.length) throw new AppError(ErrorCode.VersionNotFound, 'the batch names an unknown model version');
   }
+}
+
+/** Why a token that spent no use was refused (null: no such token). */
+function whyRejected(t: { revokedAt: Date | null; expiresAt: Date | null } | null): AppError {
+  if (!t) return new AppError(ErrorCode.EnrollmentTokenInvalid, 'unknown enrollment token');
+  if (t.revokedAt) return new AppError(ErrorCode.EnrollmentTokenRevoked, 'the enrollment token has been revoked');
+  if (t.expiresAt && t.expiresAt.getTime() <= Date.now()) return new AppError(ErrorCode.EnrollmentTokenExpired, 'the enrollment token has expired');
+  return new AppError(ErrorCode.EnrollmentTokenExhausted, 'the enrollment token has no uses left');
 }

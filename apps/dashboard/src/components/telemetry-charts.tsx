@@ -44,8 +44,8 @@ function TimeChart({
   markers: readonly ChartMarker[];
 }) {
   const hasData = rows.some((r) => series.some((s) => r[s.key] !== null));
-  const domain: [number, number] | ['dataMin', 'dataMax'] = rows.length > 0 ? [rows[0]!.t, rows[rows.length - 1]!.t + bucketMs] : ['dataMin', 'dataMax'];
-  const placements = typeof domain[0] === 'number' ? placeMarkerLabels(markers, domain[0], domain[1] as number) : [];
+  const axis: [number, number] | null = rows.length > 0 ? [rows[0]!.t, rows[rows.length - 1]!.t + bucketMs] : null;
+  const placements = axis ? placeMarkerLabels(markers, ...axis) : [];
   return (
     <div className="card chart-card" aria-label={`${title} chart`}>
       <h3>{title}</h3>
@@ -55,7 +55,7 @@ function TimeChart({
         <ResponsiveContainer width="100%" height={200}>
           <LineChart data={rows} margin={{ top: 5, right: 15, bottom: 5, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="t" type="number" scale="time" domain={domain} tickFormatter={(t: number) => formatTick(t, window)} minTickGap={24} />
+            <XAxis dataKey="t" type="number" scale="time" domain={axis ?? ['dataMin', 'dataMax']} tickFormatter={(t: number) => formatTick(t, window)} minTickGap={24} />
             <YAxis width={unit.length > 1 ? 68 : 56} tickFormatter={(v: number) => `${v}${unit}`} domain={[0, 'auto']} />
             <Tooltip labelFormatter={(t) => formatDate(new Date(Number(t)).toISOString())} formatter={(v) => format(Number(v))} />
             {series.length > 1 && <Legend />}
