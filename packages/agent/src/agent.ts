@@ -113,7 +113,7 @@ export class Agent {
   private stopped = false;
   private loopDone: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
-  private feedback: FeedbackItem[] = [];
+  private queuedFeedback: FeedbackItem[] = [];
   private flushing: Promise<void> | null = null;
   private heartbeating: Promise<void> | null = null;
   private heartbeatQueued: Promise<void> | null = null;
@@ -186,6 +186,11 @@ export class Agent {
   /** Inference on the current model without HTTP: what `POST /v1/infer` does, telemetry included. */
   infer(feeds: Record<string, TensorData>) {
     return this.server.infer(feeds);
+  }
+
+  /** The true label of a prediction {@link infer} made: what `POST /v1/feedback` does. */
+  feedback(predictionId: string, label: number): void {
+    this.server.feedback(predictionId, label);
   }
 
   async stop(): Promise<void> {
@@ -486,10 +491,10 @@ export class Agent {
   }
 
   private queueFeedback(item: FeedbackItem) {
-    this.feedback.push(item);
-    if (this.feedback.length > MAX_FEEDBACK) {
-      this.counters.feedbackDropped! += this.feedback.length - MAX_FEEDBACK;
-      this.feedback.splice(0, this.feedback.length - MAX_FEEDBACK);
+    this.queuedFeedback.push(item);
+    if (this.queuedFeedback.length > MAX_FEEDBACK) {
+      this.counters.feedbackDropped! += this.queuedFeedback.length - MAX_FEEDBACK;
+      this.queuedFeedback.splice(0, this.queuedFeedback.length - MAX_FEEDBACK);
     }
   }
 
@@ -514,11 +519,11 @@ export class Agent {
     if (this.unauthorized || !this.client) return;
     await this.telemetry.flush().catch(() => false);
     await this.shadowReports.flush().catch(() => false);
-    while (this.feedback.length > 0) {
-      const items = this.feedback.slice(0, 1000);
+    while (this.queuedFeedback.length > 0) {
+      const items = this.queuedFeedback.slice(0, 1000);
       try {
         await this.client.feedback({ items });
-        this.feedback.splice(0, items.length);
+        this.queuedFeedback.splice(0, items.length);
       } catch (err) {
         this.handleAuth(err);
         break;

@@ -14,4 +14,5 @@ export { TelemetryBuffer, histogramIndex, type TelemetryBucket } from './telemet
 export { verifyManifest, platformPublicKey, VerificationError } from './verify/manifest.js';
 export { collectFacts, AGENT_VERSION } from './facts.js';
 export { simulate, type SimulateOptions, type Simulation } from './simulate.js';
+export { driveTraffic, type Traffic, type TrafficOptions, type TrafficSample, type TrafficStats, type TrafficTarget } from './traffic.js';
 export { enrollIdentity } from './enroll.js';

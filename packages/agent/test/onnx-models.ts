@@ -71,3 +71,9 @@ export function mnistImages(n: number): Float32Array[] {
   for (let k = 0; k < n; k++) out.push(Float32Array.from(raw.subarray(16 + k * 784, 16 + (k + 1) * 784), (b) => b / 255));
   return out;
 }
+
+/** The labels of the first `n` MNIST t10k test images. */
+export function mnistLabels(n: number): number[] {
+  const raw = gunzipSync(fs.readFileSync(path.join(FIXTURES, 'data/mnist/t10k-labels-idx1-ubyte.gz')));
+  return Array.from(raw.subarray(8, 8 + n));
+}

@@ -228,9 +228,7 @@ export class InferenceServer {
       if (route === 'POST /v1/feedback') {
         const parsed = FeedbackBody.safeParse(await this.body(req));
         if (!parsed.success) throw new HttpError(400, 'request/validation_failed', parsed.error.message);
-        const p = this.predictions.get(parsed.data.predictionId);
-        if (!p) throw new HttpError(404, 'prediction/not_found', 'unknown or expired predictionId');
-        this.opts.onFeedback?.({ versionId: p.versionId, predictionId: parsed.data.predictionId, predicted: p.predicted, label: parsed.data.label, at: new Date().toISOString() });
+        this.feedback(parsed.data.predictionId, parsed.data.label);
         return send(202, { accepted: 1 });
       }
       throw new HttpError(404, 'route/not_found', `no route ${route}`);
@@ -257,6 +255,13 @@ export class InferenceServer {
    */
   async infer(feeds: Record<string, TensorData>) {
     return this.run(feeds);
+  }
+
+  /** The true label of an earlier prediction, as `POST /v1/feedback` takes it. */
+  feedback(predictionId: string, label: number): void {
+    const p = this.predictions.get(predictionId);
+    if (!p) throw new HttpError(404, 'prediction/not_found', 'unknown or expired predictionId');
+    this.opts.onFeedback?.({ versionId: p.versionId, predictionId, predicted: p.predicted, label, at: new Date().toISOString() });
   }
 
   private async run(feeds: Record<string, TensorData>) {
