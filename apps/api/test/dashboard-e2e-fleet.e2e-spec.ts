@@ -271,7 +271,8 @@ describe('dashboard journey with real agents, API and worker processes', () => {
     await expect.poll(() => page.getByTestId('rollout-status').innerText(), { timeout: 30_000, interval: 200 }).toBe('rolled back');
     await expect.poll(() => page.getByTestId('state-rolled_back').innerText(), { timeout: 30_000 }).toMatch(/rolled back\s*2/);
     await until('every agent back on v1', async () => (await onVersion(1)) === AGENTS, 60_000);
-    expect(await page.getByRole('list', { name: 'history' }).innerText()).toContain('latency complaints from line 1');
+    // The status comes with the socket event; the history is a list query refetched after it.
+    await expect.poll(() => page.getByRole('list', { name: 'history' }).innerText(), { timeout: 15_000 }).toContain('latency complaints from line 1');
     await shot('8-rolled-back');
 
     await go('Devices');

@@ -119,6 +119,31 @@ describe('accounts in the dashboard', () => {
     expect(new URLSearchParams(router.state.location.search).get('next')).toBe('/devices');
   });
 
+  it('logs out to the plain login page even when a request in flight is refused meanwhile', async () => {
+    const state = { session: session('admin') as SessionDto | null };
+    let refuse: (() => void) | null = null;
+    fakeApi(state, {
+      'POST /api/auth/logout': () => {
+        state.session = null;
+        return new Response(null, { status: 204 });
+      },
+    });
+    const router = renderApp('/models');
+    await screen.findByRole('heading', { name: 'Models' });
+    // A list refresh that the server answers only after the session is gone: 401.
+    const inFlight = new Promise<void>((resolve) => (refuse = resolve)).then(() =>
+      apiFetch('/api/models').catch(() => undefined),
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Log out' }));
+    await waitFor(() => expect(state.session).toBeNull());
+    refuse!();
+    await inFlight;
+    await screen.findByRole('form', { name: 'log in' });
+    expect(router.state.location.pathname).toBe('/login');
+    expect(router.state.location.search).toBe('');
+    expect(screen.queryByText(/Your session expired/)).toBeNull();
+  });
+
   it('shows a viewer no write buttons, and an ml user models but not rollouts', async () => {
     const model = newModel({ name: 'net' });
     const state = { session: session('viewer') as SessionDto | null };

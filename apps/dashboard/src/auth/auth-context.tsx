@@ -1,7 +1,7 @@
 import type { LoginRequest, Role, SessionDto } from '@edgefleet/contracts';
 import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
-import { Navigate, useLocation, useNavigate } from 'react-router';
+import { Navigate, useLocation } from 'react-router';
 import { authKeys, fetchMe, login, logout, type Me } from '../api/auth';
 import { ApiError, onForbidden, onUnauthorized } from '../api/client';
 import { saveDrafts } from '../lib/drafts';
@@ -19,6 +19,8 @@ export interface AuthValue {
   role: Role | null;
   /** The session ended under the user (a 401 from the API), as opposed to never having logged in or logging out. */
   expired: boolean;
+  /** The user logged out here: the login page they land on has nothing to come back to. */
+  signedOut: boolean;
   error: unknown;
   can: (action: Action) => boolean;
   signIn: (body: LoginRequest) => Promise<SessionDto>;
@@ -32,6 +34,7 @@ const OPEN: AuthValue = {
   session: null,
   role: 'admin',
   expired: false,
+  signedOut: false,
   error: null,
   can: () => true,
   signIn: () => Promise.reject(new Error('no AuthProvider')),
@@ -76,8 +79,10 @@ function statusOf(data: Me | undefined, isError: boolean): AuthStatus {
  */
 export function AuthProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
-  const navigate = useNavigate();
   const [expired, setExpired] = useState(false);
+  const [signedOut, setSignedOut] = useState(false);
+  // While logging out, the 401s of requests still in flight are the logout itself, not an expired session.
+  const signingOut = useRef(false);
   const me = useQuery({
     queryKey: authKeys.me,
     queryFn: ({ signal }) => fetchMe(signal),
@@ -90,13 +95,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   // A session that turns into "not logged in" on a refetch has expired.
   const previous = useRef<Me | undefined>(undefined);
   useEffect(() => {
-    if (previous.current && previous.current !== 'open' && me.data === null) setExpired(true);
+    if (previous.current && previous.current !== 'open' && me.data === null && !signingOut.current) setExpired(true);
     previous.current = me.data;
   }, [me.data]);
 
   useEffect(
     () =>
       onUnauthorized(() => {
+        if (signingOut.current) return;
         const current = qc.getQueryData<Me>(authKeys.me);
         if (current === 'open') {
           // The API started enforcing accounts under a page loaded before: ask it again.
@@ -118,6 +124,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const signIn = useCallback(
     async (body: LoginRequest) => {
       const session = await login(body);
+      signingOut.current = false;
+      setSignedOut(false);
       // Nothing cached for the previous user survives into the new session.
       forgetAllButMe(qc);
       qc.setQueryData<Me>(authKeys.me, session);
@@ -128,19 +136,23 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const signOut = useCallback(async () => {
+    signingOut.current = true;
     try {
       await logout();
     } catch (err) {
       // Already logged out (expired meanwhile) is what we wanted anyway.
-      if (!(err instanceof ApiError && err.status === 401)) throw err;
+      if (!(err instanceof ApiError && err.status === 401)) {
+        signingOut.current = false;
+        throw err;
+      }
     }
-    // To the login page first: clearing the session while still on a guarded page would let the guard redirect to
-    // `/login?next=…` instead, whichever render came first.
-    void navigate('/login', { replace: true });
+    // No navigation here: the guard sends an anonymous user to the login page, and told `signedOut` it sends them
+    // to the plain one. Navigating first would race it (and the login page bounces a user still logged in back).
     forgetAllButMe(qc);
-    qc.setQueryData<Me>(authKeys.me, null);
+    setSignedOut(true);
     setExpired(false);
-  }, [qc, navigate]);
+    qc.setQueryData<Me>(authKeys.me, null);
+  }, [qc]);
 
   const { data, isError, error, refetch } = me;
   const value = useMemo<AuthValue>(() => {
@@ -152,13 +164,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       session,
       role,
       expired,
+      signedOut,
       error,
       can: (action) => status === 'open' || can(role, action),
       signIn,
       signOut,
       retry: () => void refetch(),
     };
-  }, [data, isError, error, refetch, expired, signIn, signOut]);
+  }, [data, isError, error, refetch, expired, signedOut, signIn, signOut]);
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
@@ -175,7 +188,9 @@ export function RequireAuth({ children }: { children: ReactNode }) {
       </div>
     );
   }
-  if (auth.status === 'anonymous') return <Navigate to={loginPath(`${loc.pathname}${loc.search}${loc.hash}`, auth.expired)} replace />;
+  if (auth.status === 'anonymous') {
+    return <Navigate to={auth.signedOut ? '/login' : loginPath(`${loc.pathname}${loc.search}${loc.hash}`, auth.expired)} replace />;
+  }
   return children;
 }
 
