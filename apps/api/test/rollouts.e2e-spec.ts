@@ -14,6 +14,7 @@ import {
   type WorkerProcess,
 } from './rollouts.fixtures.js';
 import { createTestApp, type TestApp } from './test-app.js';
+import { DesiredNotifier } from '../src/devices/desired-notifier.service.js';
 
 /** Gates a wave passes without telemetry: health only (a rollout with nothing to judge completes right after the switch). */
 const HEALTH_ONLY = { errorRate: null, latencyP95: null };
@@ -218,8 +219,11 @@ describe('rollouts API', () => {
       const r = (
         await create({ modelId: w.modelId, version: 2, target: { group: w.group }, gates: { shadow: { sampleRate: 0.5 } } }).expect(201)
       ).body;
-      // the controller's shadow step, on the same database (the worker starts only in the next block)
-      await sut.db.$transaction((tx) => setShadow(tx, { id: r.id, versionId: w.v2 }, [d.deviceId], 0.5, 'system', noEffects()));
+      // the controller's shadow step, on the same database (the worker starts only in the next block), announced
+      // as the worker announces it
+      const effects = noEffects();
+      await sut.db.$transaction((tx) => setShadow(tx, { id: r.id, versionId: w.v2 }, [d.deviceId], 0.5, 'system', effects));
+      await sut.app.get(DesiredNotifier).changed([...effects.deviceIds]);
       const state = await desiredOf(d.auth);
       expect(state.etag).not.toBe(before.etag);
       expect(state.assignment).toEqual(before.assignment);

@@ -63,6 +63,15 @@ export class DesiredNotifier implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * Calls `listener` for every changed device id before any {@link onChange} listener or waiter hears of it, so a
+   * cache dropped here is never read by whoever the change wakes. Returns the unsubscribe function.
+   */
+  onInvalidate(listener: (deviceId: string) => void): () => void {
+    this.local.on('invalidate', listener);
+    return () => this.local.off('invalidate', listener);
+  }
+
   /** Calls `listener` for every changed device id; returns the unsubscribe function. */
   onChange(listener: (deviceId: string) => void): () => void {
     this.local.on('changed', listener);
@@ -119,6 +128,7 @@ export class DesiredNotifier implements OnModuleInit, OnModuleDestroy {
 
   private emitLocal(deviceIds: readonly string[]) {
     for (const id of deviceIds) {
+      this.local.emit('invalidate', id);
       this.local.emit(`device:${id}`);
       this.local.emit('changed', id);
     }

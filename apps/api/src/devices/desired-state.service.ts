@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { ACTIVE_ROLLOUT_STATUSES, canonicalJson, type DesiredAssignment, type DesiredShadow, type DesiredState, type RecipeDto } from '@edgefleet/contracts';
+import { SharedReads } from '../common/shared-reads.js';
 import { PrismaService } from '../database/prisma.service.js';
+import { DesiredNotifier } from './desired-notifier.service.js';
+
+/** Shorter than an agent's long-poll wait (30 s), so the read that ends a quiet poll is always fresh. */
+const DESIRED_STATE_TTL_MS = 5_000;
 
 /** Where a device downloads its shadow candidate (the assignment's artifact route only serves the assigned variant). */
 export const shadowArtifactUrl = (variantId: string) => `/api/device/shadow/artifacts/${variantId}`;
@@ -85,10 +90,31 @@ function desiredOf(version: { id: string; number: number }, model: { id: string;
  * a shadow set or cleared, a re-profiled device, a newly recommended variant) changes it.
  */
 @Injectable()
-export class DesiredStateService {
-  constructor(private readonly prisma: PrismaService) {}
+export class DesiredStateService implements OnModuleDestroy {
+  /**
+   * A device's state is read several times per change: the long poll it wakes, the socket push's etag, the heartbeat
+   * that follows, the download's check. Those reads share one query. Announced changes drop the entry first (see
+   * DesiredNotifier.onInvalidate); the ttl bounds how long an unannounced one (a variant newly recommended) goes unseen.
+   */
+  private readonly reads = new SharedReads<DesiredState>(DESIRED_STATE_TTL_MS);
+  private readonly unsubscribe: () => void;
 
-  async forDevice(deviceId: string): Promise<DesiredState> {
+  constructor(
+    private readonly prisma: PrismaService,
+    notifier: DesiredNotifier,
+  ) {
+    this.unsubscribe = notifier.onInvalidate((deviceId) => this.reads.invalidate(deviceId));
+  }
+
+  onModuleDestroy() {
+    this.unsubscribe();
+  }
+
+  forDevice(deviceId: string): Promise<DesiredState> {
+    return this.reads.get(deviceId, () => this.read(deviceId));
+  }
+
+  private async read(deviceId: string): Promise<DesiredState> {
     const [row] = await this.prisma.db.$queryRawUnsafe<DesiredRow[]>(DESIRED_SQL, deviceId, [...ACTIVE_ROLLOUT_STATUSES]);
     let assignment: DesiredAssignment | null = null;
     let shadow: DesiredShadow | null = null;
