@@ -26,9 +26,9 @@ async function main(): Promise<void> {
   publisher.on('error', (err) => logger.warn({ err }, 'event publisher redis error'));
   const events = new EventPublisher(publisher, logger);
 
-  const compress = new CompressProfileService({ db, storage, signingKey, events, logger, config });
-  const finalize = new FinalizePipelineService({ db, events, logger });
   const rolloutPublisher = new RolloutPublisher(publisher, (err, what) => logger.warn({ err }, `could not publish a ${what}`));
+  const compress = new CompressProfileService({ db, storage, signingKey, events, logger, config, desired: rolloutPublisher });
+  const finalize = new FinalizePipelineService({ db, events, logger });
   const rollouts = new RolloutControllerService({ db, logger, publisher: rolloutPublisher });
   const handlers: Partial<Record<string, JobHandler>> = {
     [JobName.CompressProfile]: compressProfileJob(compress) as JobHandler,

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { EVENTS_CHANNEL, type PipelineJobEvent, type PlatformEvent, type VariantManifest } from '@edgefleet/contracts';
+import { DESIRED_CHANNEL, EVENTS_CHANNEL, type PipelineJobEvent, type PlatformEvent, type VariantManifest } from '@edgefleet/contracts';
+import { DEFAULT_ORG_ID } from '@edgefleet/db';
 import { SigningKey } from '@edgefleet/platform';
 import { Redis } from 'ioredis';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAST_RECIPES, REDIS_URL, WorkerHarness } from './harness.js';
+import { FAST_RECIPES, REDIS_URL, waitFor, WorkerHarness } from './harness.js';
 
 describe('compression pipeline (real Postgres, Redis and worker process)', () => {
   let h: WorkerHarness;
@@ -71,6 +72,44 @@ describe('compression pipeline (real Postgres, Redis and worker process)', () =>
     }
     expect(await h.tempFiles()).toEqual([]);
     expect(await worker.stop()).toBe(0);
+  });
+
+  it('tells the devices that run or shadow the version on the compressed profile, and no others, to fetch their desired state', async () => {
+    const prefix = h.newPrefix();
+    const worker = await h.startWorker(prefix);
+    const { version } = await h.seedModel();
+    const other = (await h.seedModel()).version;
+    const device = async (profile: string, assignment: { versionId: string; shadowVersionId?: string } | null, revoked = false) => {
+      const d = await h.db.device.create({
+        data: { orgId: DEFAULT_ORG_ID, name: `dev-${profile}`, facts: {}, secretHash: '0'.repeat(64), profileId: profiles.get(profile)!.id, revokedAt: revoked ? new Date() : null },
+      });
+      if (assignment) await h.db.deviceAssignment.create({ data: { deviceId: d.id, ...assignment } });
+      return d.id;
+    };
+    const runs = await device('arm64-cpu-int8', { versionId: version.id });
+    const shadows = await device('arm64-cpu-int8', { versionId: other.id, shadowVersionId: version.id });
+    const elsewhere = [
+      await device('mcu-int8', { versionId: version.id }),
+      await device('arm64-cpu-int8', { versionId: other.id }),
+      await device('arm64-cpu-int8', null),
+      await device('arm64-cpu-int8', { versionId: version.id }, true),
+    ];
+    const heard = new Set<string>();
+    const sub = new Redis(REDIS_URL);
+    try {
+      await sub.subscribe(DESIRED_CHANNEL);
+      sub.on('message', (_channel: string, raw: string) => {
+        for (const id of (JSON.parse(raw) as { deviceIds: string[] }).deviceIds) heard.add(id);
+      });
+      const run = await h.createRun(version.id, [profiles.get('arm64-cpu-int8')!]);
+      await h.enqueue(prefix, run.id, run.jobs.map((j) => j.id));
+      expect((await h.waitForRun(run.id, ['succeeded', 'partial', 'failed'])).status).toBe('succeeded');
+      await waitFor('the announcement', async () => heard.has(runs) && heard.has(shadows));
+      for (const id of elsewhere) expect(heard.has(id)).toBe(false);
+    } finally {
+      sub.disconnect();
+      await worker.stop();
+    }
   });
 
   it('re-running the same run (re-enqueue after it finished) replaces variants instead of adding any', async () => {

@@ -30,6 +30,8 @@ export interface PipelineDeps {
   events: EventPublisher;
   logger: Logger;
   config: WorkerConfig;
+  /** Tells the API's device channels that these devices' desired state may have changed (RolloutPublisher). */
+  desired: { desiredChanged(deviceIds: readonly string[]): Promise<void> };
 }
 
 /** Which BullMQ attempt this is: the last one marks the job failed instead of leaving it for a retry. */
@@ -244,7 +246,25 @@ export class CompressProfileService {
       throw err;
     }
     await this.releaseUnreferenced(replacedKeys);
+    await this.announceToDevices(job);
     await this.publish(job, 'job.completed', 'done', 1);
+  }
+
+  /**
+   * Devices that run or shadow this version on this profile may now have a variant to install, or another one (a
+   * re-run recommends differently): they hear it now rather than at their next poll.
+   */
+  private async announceToDevices(job: LoadedJob): Promise<void> {
+    try {
+      const rows = await this.deps.db.$queryRaw<{ id: string }[]>`
+        SELECT d.id::text AS id FROM devices d JOIN device_assignments a ON a.device_id = d.id
+        WHERE d.profile_id = ${job.profileId}::uuid AND d.revoked_at IS NULL
+          AND (a.version_id = ${job.run.version.id}::uuid OR a.shadow_version_id = ${job.run.version.id}::uuid)`;
+      await this.deps.desired.desiredChanged(rows.map((r) => r.id));
+    } catch (err) {
+      // The variants are stored; the devices still find them at their next poll.
+      this.deps.logger.warn({ err, pipelineJobId: job.id }, 'could not announce new variants to devices');
+    }
   }
 
   /** Deletes blobs no artifact row points at (after the transaction that stopped using them). */
