@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binary, createToken, createVersion, enroll, type Enrolled, insertVariant, LENET } from './device-fixtures.js';
 import { createApp } from '../src/app.factory.js';
 import { createTestApp, type TestApp } from './test-app.js';
+import { DesiredStateService } from '../src/devices/desired-state.service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -72,6 +73,21 @@ describe('device API (agent side)', () => {
     const publicKey = createPublicKey({ key: Buffer.from(key.publicKey, 'base64'), format: 'der', type: 'spki' });
     expect(verify(null, Buffer.from(canonicalJson(a.manifest)), publicKey, Buffer.from(a.signature, 'base64'))).toBe(true);
     expect(verify(null, Buffer.from(canonicalJson({ ...a.manifest, recipe: 'forged' })), publicKey, Buffer.from(a.signature, 'base64'))).toBe(false);
+  });
+
+  it('reads a device state once per change and shares one object among devices in the same state', async () => {
+    const service = sut.app.get(DesiredStateService);
+    const [a, b] = [await enroll(sut, token), await enroll(sut, token)];
+    await assign(a, 1);
+    await assign(b, 1);
+    const first = await service.forDevice(a.deviceId);
+    // The same state read again, and another device's equal state, are the same object: one copy of the manifest.
+    expect(await service.forDevice(a.deviceId)).toBe(first);
+    expect(await service.forDevice(b.deviceId)).toBe(first);
+    // A change through the API is seen at once, by the device it concerns only.
+    await assign(a, 2);
+    expect((await service.forDevice(a.deviceId)).assignment!.version.number).toBe(2);
+    expect((await service.forDevice(b.deviceId)).assignment!.version.number).toBe(1);
   });
 
   it('long-polls: ?wait resolves early when the assignment changes meanwhile', async () => {

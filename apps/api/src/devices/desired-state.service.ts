@@ -7,6 +7,7 @@ import { DesiredNotifier } from './desired-notifier.service.js';
 
 /** Shorter than an agent's long-poll wait (30 s), so the read that ends a quiet poll is always fresh. */
 const DESIRED_STATE_TTL_MS = 5_000;
+const MAX_DISTINCT_STATES = 1_000;
 
 /** Where a device downloads its shadow candidate (the assignment's artifact route only serves the assigned variant). */
 export const shadowArtifactUrl = (variantId: string) => `/api/device/shadow/artifacts/${variantId}`;
@@ -97,6 +98,11 @@ export class DesiredStateService implements OnModuleDestroy {
    * DesiredNotifier.onInvalidate); the ttl bounds how long an unannounced one (a variant newly recommended) goes unseen.
    */
   private readonly reads = new SharedReads<DesiredState>(DESIRED_STATE_TTL_MS);
+  /**
+   * One object per distinct state: a fleet on one version shares it, so what the cache holds grows with the versions
+   * and profiles in use, not with the devices (a manifest with its probe is ~15 KB of JSON).
+   */
+  private readonly distinct = new Map<string, DesiredState>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -125,7 +131,16 @@ export class DesiredStateService implements OnModuleDestroy {
       const candidate = desiredOf({ id: row.shadow_version_id!, number: row.shadow_number! }, { id: row.shadow_model_id!, name: row.shadow_model_name! }, row.shadow_variant, shadowArtifactUrl(row.shadow_variant.id));
       shadow = { ...candidate, rolloutId: row.shadow_rollout_id, sampleRate: row.shadow_sample_rate ?? 0 };
     }
-    return { v: 1, etag: desiredEtag(assignment, shadow), assignment, shadow };
+    return this.shared({ v: 1, etag: desiredEtag(assignment, shadow), assignment, shadow });
+  }
+
+  private shared(state: DesiredState): DesiredState {
+    const known = this.distinct.get(state.etag);
+    if (known) return known;
+    // Forgetting them all now and then keeps states no device runs any more from piling up.
+    if (this.distinct.size >= MAX_DISTINCT_STATES) this.distinct.clear();
+    this.distinct.set(state.etag, state);
+    return state;
   }
 }
 
