@@ -106,6 +106,14 @@ async function main() {
     const backMs = Date.now() - new Date(start ?? Date.now()).getTime();
     rows.push([`b. error telemetry reported → gate failed, rollback started`, `${s(detectedMs)} (${rolledBack.reason})`, 'info']);
     rows.push([`b. gate failure → all ${COUNT} devices back on the previous version, ≤ 30 s`, s(backMs), backMs <= 30_000 ? 'PASS' : 'MISS']);
+    // The tail, from the devices' own reports (their history's first `running.changed` back to v2).
+    const { rows: [tail] } = await db.query(
+      `SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY s) AS p, max(s) AS max
+       FROM (SELECT extract(epoch FROM min(at) - $2::timestamptz) AS s FROM device_events
+             WHERE kind = 'running.changed' AND version_id = $1 AND at >= $2 GROUP BY device_id) x`,
+      [v2.id, start],
+    );
+    rows.push([`b. per device, rollback started → reported back: p50 / p90 / p99 / max`, [...tail.p, tail.max].map((x) => `${Number(x).toFixed(1)} s`).join(' / '), 'info']);
   } catch (err) {
     rows.push(['bench:rollout', `failed: ${err.message}`, 'MISS']);
   } finally {
