@@ -12,6 +12,7 @@ import { createLogger, type Logger, NestPinoLogger } from './common/logger.js';
 import { BULL_BOARD_PATH, mountBullBoard } from './queues/bull-board.js';
 import { adminOnly, auditTrail, membersOnly, securityHeaders } from './auth/http-hardening.js';
 import { serveDashboard } from './common/dashboard-static.js';
+import { HttpDrain } from './common/http-drain.js';
 import type { AppConfig } from './config/env.js';
 import { APP_VERSION } from './version.js';
 
@@ -20,6 +21,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export interface CreatedApp {
   app: INestApplication;
   logger: Logger;
+  /** For a graceful stop (main.api.ts): requests in flight finish, keep-alive connections end with them. */
+  drain: HttpDrain;
 }
 
 /** Builds the HTTP app (not listening yet); shared by main and the tests so both run the same wiring. */
@@ -28,7 +31,9 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });
-  // First, so requests the body parser rejects (malformed or too large JSON) are audited too.
+  const drain = new HttpDrain();
+  app.use(drain.middleware);
+  // Then, so requests the body parser rejects (malformed or too large JSON) are audited too.
   app.use(auditTrail(app));
   app.useBodyParser('json', { limit: '1mb' });
   app.use(
@@ -49,7 +54,6 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
   // Cross-origin callers only from CORS_ORIGINS (none by default: the dashboard is served on the API's own origin).
   if (config.auth.corsOrigins.length > 0) app.enableCors({ origin: config.auth.corsOrigins, credentials: true, maxAge: 600 });
   app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
-  app.enableShutdownHooks();
   // Live pipeline progress on the `/events` namespace, sharing the HTTP server.
   app.useWebSocketAdapter(new IoAdapter(app));
   app.use(BULL_BOARD_PATH, adminOnly(app, config));
@@ -68,5 +72,5 @@ export async function createApp(config: AppConfig, logger: Logger = createLogger
   // The API's own description is for its users: members only, like everything but health and login.
   app.use(['/api/docs', '/api/docs-yaml'], membersOnly(app, config));
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'api/docs/openapi.json' });
-  return { app, logger };
+  return { app, logger, drain };
 }

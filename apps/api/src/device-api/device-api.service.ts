@@ -100,7 +100,7 @@ export class DeviceApiService {
         const state = await this.desired.forDevice(device.id);
         if (state.etag !== knownEtag) return state;
         const left = deadline - Date.now();
-        if (left <= 0 || signal?.aborted) return null;
+        if (left <= 0 || signal?.aborted || this.notifier.draining) return null;
         await watch.wait(Math.min(left, LONG_POLL_SLICE_MS), signal);
       } finally {
         watch.close();

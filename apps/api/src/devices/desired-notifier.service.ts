@@ -30,6 +30,7 @@ export class DesiredNotifier implements OnModuleInit, OnModuleDestroy {
   private readonly local = new EventEmitter();
   private readonly origin = randomUUID();
   private readonly subscriber: Redis;
+  private stopping = false;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -50,6 +51,16 @@ export class DesiredNotifier implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy() {
     this.subscriber.disconnect();
     this.local.removeAllListeners();
+  }
+
+  get draining(): boolean {
+    return this.stopping;
+  }
+
+  /** The API is stopping: every waiting long poll answers now, and new ones do not wait. */
+  drain(): void {
+    this.stopping = true;
+    this.local.emit('drain');
   }
 
   /** Announces that these devices' desired state may have changed. Never throws. */
@@ -107,17 +118,19 @@ export class DesiredNotifier implements OnModuleInit, OnModuleDestroy {
       wait: (ms, signal) =>
         new Promise<boolean>((resolve) => {
           if (fired) return resolve(true);
-          if (signal?.aborted) return resolve(false);
+          if (signal?.aborted || this.stopping) return resolve(false);
           const done = (changed: boolean) => {
             clearTimeout(timer);
             wake = null;
             signal?.removeEventListener('abort', onAbort);
+            this.local.off('drain', onAbort);
             resolve(changed);
           };
           const onAbort = () => done(false);
           const timer = setTimeout(() => done(false), ms);
           wake = () => done(true);
           signal?.addEventListener('abort', onAbort);
+          this.local.on('drain', onAbort);
         }),
       close: () => {
         wake = null;
